@@ -1,0 +1,121 @@
+"""Interactions on every channel, tasks and reminders, support cases, campaigns."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import NaiveDatetime
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field
+
+from core.config import now
+from core.models.base import Editable, json_column
+
+
+class Activity(Editable, table=True):
+    """One interaction: a call, email, meeting, chat, SMS, social message or web form."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        Index("ix_activities_contact_time", "contact_id", "occurred_at"),
+        Index("ix_activities_time_channel", "occurred_at", "channel"),
+        Index("ix_activities_owner_time", "owner_id", "occurred_at"),
+    )
+    has_custom_fields: ClassVar[bool] = True
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int | None = Field(default=None, foreign_key="contacts.id")
+    company_id: int | None = Field(default=None, foreign_key="companies.id", index=True)
+    deal_id: int | None = Field(default=None, foreign_key="deals.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    channel: str = Field(max_length=16)
+    direction: str = Field(default="outbound", max_length=8)
+    occurred_at: NaiveDatetime = Field(default_factory=now)
+    subject: str | None = Field(default=None, max_length=300)  # the purpose
+    notes: str | None = Field(default=None, max_length=10_000)
+    outcome: str | None = Field(default=None, max_length=200)
+    duration_minutes: int | None = None
+    owner_id: int | None = Field(default=None, foreign_key="users.id")  # who handled it
+    source: str = Field(default="manual", max_length=16)
+    custom: dict[str, Any] = json_column()
+
+
+class Task(Editable, table=True):
+    """A task or follow-up reminder."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_assignee_status_due", "assignee_id", "status", "due_at"),)
+    owner_field: ClassVar[str | None] = "assignee_id"
+    has_custom_fields: ClassVar[bool] = True
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=300)
+    notes: str | None = Field(default=None, max_length=5000)
+    due_at: NaiveDatetime | None = Field(default=None, index=True)
+    assignee_id: int | None = Field(default=None, foreign_key="users.id")
+    contact_id: int | None = Field(default=None, foreign_key="contacts.id", index=True)
+    deal_id: int | None = Field(default=None, foreign_key="deals.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    status: str = Field(default="open", max_length=16)
+    priority: str = Field(default="normal", max_length=8)
+    recurrence: str = Field(default="none", max_length=8)
+    completed_at: NaiveDatetime | None = None
+    reminder_sent_at: NaiveDatetime | None = None
+    custom: dict[str, Any] = json_column()
+
+
+class Case(Editable, table=True):
+    """A support case."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_status_priority", "status", "priority"),)
+    owner_field: ClassVar[str | None] = "assignee_id"
+    has_custom_fields: ClassVar[bool] = True
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str = Field(max_length=300)
+    description: str | None = Field(default=None, max_length=10_000)
+    contact_id: int | None = Field(default=None, foreign_key="contacts.id", index=True)
+    company_id: int | None = Field(default=None, foreign_key="companies.id", index=True)
+    status: str = Field(default="new", max_length=16)
+    priority: str = Field(default="normal", max_length=8)
+    channel: str = Field(default="email", max_length=16)
+    opened_at: NaiveDatetime = Field(default_factory=now, index=True)
+    resolved_at: NaiveDatetime | None = None
+    sla_due_at: NaiveDatetime | None = None
+    assignee_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    custom: dict[str, Any] = json_column()
+
+
+class Campaign(Editable, table=True):
+    __tablename__ = "campaigns"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    channel: str = Field(default="email", max_length=16)
+    status: str = Field(default="draft", max_length=16)
+    subject: str | None = Field(default=None, max_length=300)
+    body: str | None = Field(default=None, max_length=20_000)
+    segment_id: int | None = Field(default=None, foreign_key="segments.id")
+    owner_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    budget: float | None = None
+    sent_at: NaiveDatetime | None = None
+
+
+class CampaignRecipient(Editable, table=True):
+    """A contact targeted by a campaign, with the response recorded."""
+
+    __tablename__ = "campaign_recipients"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "contact_id", name="uq_campaign_recipient"),
+        Index("ix_campaign_recipients_contact", "contact_id"),
+    )
+    owner_field: ClassVar[str | None] = None
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaigns.id", index=True)
+    contact_id: int = Field(foreign_key="contacts.id")
+    status: str = Field(default="pending", max_length=16)
+    sent_at: NaiveDatetime | None = None
+    responded_at: NaiveDatetime | None = None
+    response_note: str | None = Field(default=None, max_length=2000)

@@ -1,0 +1,89 @@
+"""Users, companies and contacts."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, ClassVar
+
+from pydantic import NaiveDatetime
+from sqlalchemy import Index
+from sqlmodel import Field
+
+from core.models.base import Editable, json_column, json_list_column
+
+
+class User(Editable, table=True):
+    __tablename__ = "users"
+    owner_field: ClassVar[str | None] = None
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    display_name: str = Field(max_length=120)
+    email: str | None = Field(default=None, max_length=254)
+    role: str = Field(default="staff", max_length=16)
+    team: str | None = Field(default=None, max_length=64, index=True)
+    password_hash: str | None = Field(default=None, max_length=256)
+    active: bool = Field(default=True)
+    failed_logins: int = Field(default=0)
+    locked_until: NaiveDatetime | None = None
+    last_login_at: NaiveDatetime | None = None
+
+
+class Company(Editable, table=True):
+    __tablename__ = "companies"
+    has_custom_fields: ClassVar[bool] = True
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, index=True)
+    domain: str | None = Field(default=None, max_length=200)
+    industry: str | None = Field(default=None, max_length=100)
+    phone: str | None = Field(default=None, max_length=40)
+    website: str | None = Field(default=None, max_length=300)
+    address: str | None = Field(default=None, max_length=300)
+    city: str | None = Field(default=None, max_length=100)
+    country: str | None = Field(default=None, max_length=100)
+    employees: int | None = None
+    owner_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    custom: dict[str, Any] = json_column()
+
+
+class Contact(Editable, table=True):
+    __tablename__ = "contacts"
+    __table_args__ = (
+        # Grid default sort and name search; city filter + name sort (the hot grid query).
+        Index("ix_contacts_name", "last_name", "first_name"),
+        Index("ix_contacts_city_name", "city", "last_name", "first_name"),
+        Index("ix_contacts_owner_name", "owner_id", "last_name"),
+    )
+    has_custom_fields: ClassVar[bool] = True
+
+    id: int | None = Field(default=None, primary_key=True)
+    first_name: str = Field(max_length=100)
+    last_name: str = Field(default="", max_length=100)
+    email: str | None = Field(default=None, max_length=254, index=True)
+    phone: str | None = Field(default=None, max_length=40)
+    mobile: str | None = Field(default=None, max_length=40)
+    job_title: str | None = Field(default=None, max_length=120)
+    address: str | None = Field(default=None, max_length=300)
+    postal_code: str | None = Field(default=None, max_length=20)
+    city: str | None = Field(default=None, max_length=100)
+    country: str | None = Field(default=None, max_length=100, index=True)
+    company_id: int | None = Field(default=None, foreign_key="companies.id", index=True)
+    gender: str | None = Field(default=None, max_length=16)
+    birth_date: date | None = None
+    household_income: float | None = None
+    best_time_to_call: str | None = Field(default=None, max_length=40)
+    preferred_channel: str | None = Field(default=None, max_length=16)
+    lifecycle_stage: str = Field(default="lead", max_length=16, index=True)
+    source: str | None = Field(default=None, max_length=40)
+    owner_id: int | None = Field(default=None, foreign_key="users.id")
+    consent_email: bool = Field(default=False)
+    consent_phone: bool = Field(default=False)
+    consent_sms: bool = Field(default=False)
+    unsubscribed: bool = Field(default=False)
+    tags: list[str] = json_list_column()
+    custom: dict[str, Any] = json_column()
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()

@@ -1,0 +1,21 @@
+"""Use cases, one module per area. `SERVICES` finds the standard use cases of an entity by name."""
+
+from core.services.activities import activities, tasks
+from core.services.campaigns import campaigns
+from core.services.cases import cases
+from core.services.contacts import companies, contacts
+from core.services.deals import deals, pipelines, stages
+from core.services.orders import orders, product_options, products
+from core.services.records import EntityService, batch
+from core.services.settings import custom_fields
+from core.services.users import users
+
+SERVICES: dict[str, EntityService] = {
+    service.name: service
+    for service in (
+        users, companies, contacts, pipelines, stages, deals, products, product_options, orders,
+        activities, tasks, cases, campaigns, custom_fields,
+    )
+}
+
+__all__ = ["SERVICES", "EntityService", "batch"]

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from core.config import now
 from core.models import Activity, Case, Company, Contact, Deal, Task, User
-from core.services.records import EntityRules, EntityService, check_references
+from core.services.records import EntityRules, EntityService, check_references, use_case
 from core.services.schemas import ActivityIn, TaskIn
 
 
@@ -43,6 +43,7 @@ RECURRENCE_STEP = {
 }
 
 
+@use_case
 def complete_task(*, session: Session, user: User, task_id: int,
                   expected_version: int | None = None, source: str = "app") -> Task:
     """Mark a task done; a recurring task schedules its next occurrence."""
@@ -59,6 +60,7 @@ def complete_task(*, session: Session, user: User, task_id: int,
     return task
 
 
+@use_case
 def snooze_task(*, session: Session, user: User, task_id: int, delay: timedelta,
                 source: str = "app") -> Task:
     task = tasks.get(session=session, user=user, record_id=task_id)

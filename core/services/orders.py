@@ -20,6 +20,7 @@ from core.services.records import (
     commit,
     pydantic_errors,
     snapshot,
+    use_case,
     validate,
 )
 from core.services.schemas import OrderIn, OrderLineIn, ProductIn, ProductOptionIn
@@ -72,6 +73,7 @@ def configured_price(session: Session, product: Product, chosen: dict[str, str])
     return round(price, 2)
 
 
+@use_case
 def place_order(*, session: Session, user: User, data: dict[str, Any],
                 lines: list[dict[str, Any]], source: str = "app") -> Order:
     """Create an order with its lines; prices default to the configured product price."""

@@ -82,16 +82,23 @@ def batch(session: Session) -> Iterator[Session]:
             raise _conflict() from exc
 
 
-def reports_conflicts(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn SQLAlchemy's stale-version error, wherever a flush raises it, into ConflictError."""
+def use_case(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a use case: on any error the session is rolled back (nothing half-written stays in
+    it), and SQLAlchemy's stale-version error, wherever a flush raises it, becomes ConflictError.
+    Inside a `batch()` the batch rolls back instead, when it ends."""
 
     @functools.wraps(function)
-    def wrapper(session: Session, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        session: Session = kwargs["session"] if "session" in kwargs else args[0]
         try:
-            return function(session, *args, **kwargs)
+            return function(*args, **kwargs)
         except StaleDataError as exc:
             session.rollback()
             raise _conflict() from exc
+        except Exception:
+            if not session.info.get("batch_depth", 0):
+                session.rollback()
+            raise
 
     return wrapper
 
@@ -194,7 +201,7 @@ def audit(session: Session, user: User | None, action: str, entity: str, entity_
 # ---- writing -------------------------------------------------------------------------------
 
 
-@reports_conflicts
+@use_case
 def create(session: Session, user: User, rules: EntityRules, data: dict[str, Any],
            *, source: str = "app", extra: dict[str, Any] | None = None) -> Editable:
     """Validate `data`, check the user may create it, insert, audit, commit."""
@@ -206,8 +213,7 @@ def create(session: Session, user: User, rules: EntityRules, data: dict[str, Any
     permissions.require_write(session, user, rules.name, None,
                               new_owner_id=clean.get(owner_field) if owner_field else None)
     record = rules.model(**clean, **(extra or {}))
-    if rules.before_save:
-        rules.before_save(session, user, record, clean)
+    run_before_save(session, user, rules, record, clean)
     session.add(record)
     session.flush()
     if rules.after_save:
@@ -217,7 +223,7 @@ def create(session: Session, user: User, rules: EntityRules, data: dict[str, Any
     return record
 
 
-@reports_conflicts
+@use_case
 def update(session: Session, user: User, rules: EntityRules, record_id: int,
            changes: dict[str, Any], *, expected_version: int | None = None,
            source: str = "app") -> Editable:
@@ -235,9 +241,17 @@ def update(session: Session, user: User, rules: EntityRules, record_id: int,
     before = snapshot(record)
     apply(record, {k: v for k, v in clean.items() if getattr(record, k) != v})
     derived = {k: v for k, v in changes.items() if k in rules.derived}
-    if rules.before_save:
-        rules.before_save(session, user, record, {**clean, **derived})
+    run_before_save(session, user, rules, record, {**clean, **derived})
     return finish_update(session, user, rules, record, before, derived, source)
+
+
+def run_before_save(session: Session, user: User, rules: EntityRules, record: Editable,
+                    values: dict[str, Any]) -> None:
+    # No autoflush: the hook's lookups must not flush the pending change, or the hook could no
+    # longer see which attributes changed (e.g. a deal's stage).
+    if rules.before_save:
+        with session.no_autoflush:
+            rules.before_save(session, user, record, values)
 
 
 def finish_update(session: Session, user: User, rules: EntityRules, record: Editable,
@@ -254,7 +268,7 @@ def finish_update(session: Session, user: User, rules: EntityRules, record: Edit
     return record
 
 
-@reports_conflicts
+@use_case
 def delete(session: Session, user: User, rules: EntityRules, record_id: int,
            *, expected_version: int | None = None, source: str = "app") -> Editable:
     """Soft delete: the row stays (hidden) so it can be restored from the audit log."""
@@ -270,7 +284,7 @@ def delete(session: Session, user: User, rules: EntityRules, record_id: int,
     return record
 
 
-@reports_conflicts
+@use_case
 def restore(session: Session, user: User, rules: EntityRules, record_id: int,
             *, source: str = "app") -> Editable:
     record = get_record(session, user, rules.name, record_id, include_deleted=True)

@@ -14,7 +14,7 @@ from core.config import now
 from core.errors import AuthenticationError, FieldError, PermissionDenied, ValidationError
 from core.models import User
 from core.services import permissions
-from core.services.records import EntityRules, EntityService, audit, commit, snapshot, validate
+from core.services.records import EntityRules, EntityService, audit, commit, snapshot, use_case, validate
 from core.services.schemas import UserIn
 
 MIN_PASSWORD_LENGTH = 8
@@ -41,6 +41,7 @@ def count_users(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(User)) or 0)
 
 
+@use_case
 def create_user(*, session: Session, actor: User | None, data: dict[str, Any], password: str,
                 source: str = "app") -> User:
     """Create a user. With no users yet (first run), the first one is created as an admin."""
@@ -61,6 +62,7 @@ def create_user(*, session: Session, actor: User | None, data: dict[str, Any], p
     return user
 
 
+@use_case
 def set_password(*, session: Session, actor: User, user_id: int, password: str) -> None:
     if actor.id != user_id:
         permissions.require_role(actor, "admin", action="reset other people's passwords")

@@ -1,2 +1,175 @@
-def main() -> None:  # replaced below
-    pass
+"""The `crm` command: set up the database, fill it with demo data, manage users, import, export, serve."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import func, select
+
+from core.config import get_settings
+from core.db import get_engine, session_scope
+from core.errors import CRMError
+from core.migrate import upgrade
+from core.models import Contact, User
+
+app = typer.Typer(help="A low-code CRM. Database: CRM_DATABASE_URL (default sqlite:///crm.db).",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+console = Console(stderr=True)
+APP_ENTRYPOINT = Path(__file__).parent / "main.py"
+
+
+def main() -> None:
+    """Entry point: domain errors become one clear line and exit code 1, never a traceback."""
+    try:
+        app()
+    except CRMError as error:
+        console.print(f"[red]Error:[/red] {error}")
+        for detail in getattr(error, "errors", [])[:200]:
+            console.print(f"  - {detail}")
+        sys.exit(1)
+
+
+@app.command()
+def init() -> None:
+    """Create the database, or upgrade it to the newest schema."""
+    engine = get_engine()
+    upgrade(engine)
+    console.print(f"Database ready: {_safe_url()}")
+
+
+@app.command()
+def demo(
+    contacts: Annotated[int, typer.Option(help="How many contacts to generate.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 42,
+) -> None:
+    """Fill an empty database with realistic multilingual demo data (with history)."""
+    from core.demo import DEMO_PASSWORD, generate_demo
+
+    engine = get_engine()
+    upgrade(engine)
+    with _progress() as progress:
+        task = progress.add_task("demo data", total=1.0)
+        summary = generate_demo(engine, contacts=contacts, seed=seed,
+                                progress=lambda label, done: progress.update(
+                                    task, completed=done, description=label))
+    typer.echo(str(summary))
+    typer.echo(f"Sign in as admin / {DEMO_PASSWORD} (managers: mgr-north, mgr-south; same password).")
+
+
+@user_app.command("add")
+def user_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="admin, manager or staff")] = "staff",
+    name: Annotated[str | None, typer.Option(help="Display name (default: the username).")] = None,
+    team: Annotated[str | None, typer.Option(help="Team, for managers' reach.")] = None,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input.")] = False,
+) -> None:
+    """Add a user (the first user of a fresh database is always an admin)."""
+    from core.services.users import create_user
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True)
+    upgrade(get_engine())
+    with session_scope() as session:
+        actor = _first_admin(session)
+        user = create_user(session=session, actor=actor, password=password, source="cli", data={
+            "username": username, "display_name": name or username, "role": role, "team": team})
+        typer.echo(f"Added {user.username} ({user.role}).")
+
+
+@app.command("import")
+def import_(
+    entity: Annotated[str, typer.Argument(help="contacts, products, orders, deals or activities")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A .csv or .xlsx file.")],
+    dry_run: Annotated[bool, typer.Option(help="Check every row, write nothing.")] = False,
+    skip_existing: Annotated[bool, typer.Option(help="Leave existing records unchanged.")] = False,
+    as_user: Annotated[str | None, typer.Option("--as", help="Act as this user (default: an admin).")] = None,
+) -> None:
+    """Import a file: all rows or none; every bad row is listed with its line and reason."""
+    from core.services.imports import import_file
+
+    upgrade(get_engine())
+    with session_scope() as session, _progress() as progress:
+        task = progress.add_task(f"importing {file.name}", total=1.0)
+        result = import_file(
+            session=session, user=_acting_user(session, as_user), entity=entity, path=file,
+            dry_run=dry_run, on_duplicate="skip" if skip_existing else "update",
+            progress=lambda done: progress.update(task, completed=done))
+    verb = "Would import" if dry_run else "Imported"
+    typer.echo(f"{verb} {result.rows} rows of {entity}: {result.created} created, "
+               f"{result.updated} updated, {result.skipped} skipped.")
+
+
+@app.command()
+def export(
+    entity: Annotated[str, typer.Argument(help="contacts, products, orders, deals or activities")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help=".csv or .xlsx; default: stdout CSV")] = None,
+    as_user: Annotated[str | None, typer.Option("--as", help="Act as this user (default: an admin).")] = None,
+) -> None:
+    """Export an entity in its import format (plus ids and custom fields), in a stable order."""
+    from core.services.imports import export_file, export_rows
+
+    with session_scope() as session:
+        user = _acting_user(session, as_user)
+        if output is None:
+            export_rows(session=session, user=user, entity=entity).to_csv(sys.stdout, index=False)
+            return
+        count = export_file(session=session, user=user, entity=entity, path=output)
+    console.print(f"Exported {count} {entity} to {output}")
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
+    demo_data: Annotated[bool, typer.Option("--demo", help="Fill an empty database with demo data first.")] = False,
+    headless: Annotated[bool, typer.Option(help="Do not open a browser.")] = True,
+) -> None:
+    """Start the web app (upgrading the database first)."""
+    engine = get_engine()
+    upgrade(engine)
+    with session_scope(engine) as session:
+        empty = not session.scalar(select(func.count()).select_from(Contact))
+        users = session.scalar(select(func.count()).select_from(User))
+    if demo_data and empty:
+        demo(contacts=2000, seed=42)
+    elif not users:
+        typer.echo("No users yet: the app will ask you to create the first admin.")
+    typer.echo(f"Open http://localhost:{port}")
+    command = [sys.executable, "-m", "streamlit", "run", str(APP_ENTRYPOINT),
+               "--server.port", str(port), "--server.headless", str(headless).lower()]
+    raise typer.Exit(subprocess.call(command, env={**os.environ}))
+
+
+def _acting_user(session, username: str | None) -> User:  # type: ignore[no-untyped-def]
+    from core.services.users import find_user
+
+    user = find_user(session, username) if username else _first_admin(session)
+    if user is None:
+        raise CRMError(f"There is no user {username!r}." if username else
+                       "There are no users yet: add one with `crm user add NAME --role admin`.")
+    return user
+
+
+def _first_admin(session) -> User | None:  # type: ignore[no-untyped-def]
+    query = select(User).where(User.role == "admin", User.active, User.deleted_at.is_(None))
+    return session.scalars(query.order_by(User.id)).first()
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                    TimeElapsedColumn(), console=console, transient=True)
+
+
+def _safe_url() -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(get_settings().database_url).render_as_string(hide_password=True)

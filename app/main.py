@@ -1,0 +1,28 @@
+"""The Streamlit entrypoint: sign-in gate, then the pages this user's role may open."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.ui.login import login_gate
+from app.ui.session import current_user, db_session, sign_out
+
+st.set_page_config(page_title="CRM", page_icon=":material/handshake:", layout="wide")
+
+with db_session() as session:
+    user = current_user(session)
+    if user is None:
+        login_gate(session)
+    st.session_state["display_name"] = user.display_name
+    role = user.role
+
+with st.sidebar:
+    st.caption(f"Signed in as **{st.session_state['display_name']}** ({role})")
+    if st.button("Sign out", icon=":material/logout:"):
+        sign_out()
+        st.rerun()
+
+pages = {
+    "Overview": [st.Page("../pages/home.py", title="Home", icon=":material/home:", default=True)],
+}
+st.navigation(pages).run()

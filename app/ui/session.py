@@ -1,0 +1,59 @@
+"""The cached engine, one database session per script run, and the signed-in user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from core.config import get_settings
+from core.db import make_engine, session_scope
+from core.migrate import upgrade
+from core.models import User
+
+SESSION_IDLE_LIMIT = timedelta(hours=8)
+
+
+@st.cache_resource(show_spinner=False)
+def _engine_for(url: str) -> Engine:
+    engine = make_engine(url)
+    upgrade(engine)  # a fresh database works at once; an old one is brought up to date
+    return engine
+
+
+def engine() -> Engine:
+    return _engine_for(get_settings().database_url)
+
+
+@contextmanager
+def db_session() -> Iterator[Session]:
+    """A session for this run only (sessions are never cached across runs or users)."""
+    with session_scope(engine()) as session:
+        yield session
+
+
+def current_user(session: Session) -> User | None:
+    """The signed-in, still active user, or None (also after 8 idle hours)."""
+    user_id = st.session_state.get("user_id")
+    last_seen: datetime | None = st.session_state.get("last_seen")
+    if user_id is None or last_seen is None or datetime.now() - last_seen > SESSION_IDLE_LIMIT:
+        return None
+    user = session.get(User, user_id)
+    if user is None or not user.active or user.deleted_at is not None:
+        return None
+    st.session_state["last_seen"] = datetime.now()
+    return user
+
+
+def sign_in(user: User) -> None:
+    st.session_state["user_id"] = user.id
+    st.session_state["last_seen"] = datetime.now()
+
+
+def sign_out() -> None:
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]

@@ -25,6 +25,7 @@ user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 console = Console(stderr=True)
 APP_ENTRYPOINT = Path(__file__).parent / "main.py"
+PROJECT_ROOT = APP_ENTRYPOINT.parent.parent
 
 
 def main() -> None:
@@ -146,7 +147,10 @@ def serve(
     typer.echo(f"Open http://localhost:{port}")
     command = [sys.executable, "-m", "streamlit", "run", str(APP_ENTRYPOINT),
                "--server.port", str(port), "--server.headless", str(headless).lower()]
-    raise typer.Exit(subprocess.call(command, env={**os.environ}))
+    # Streamlit reads .streamlit/config.toml from its working directory, so it runs from the
+    # project folder; the database URL is made absolute first so it still means the same file.
+    env = {**os.environ, "CRM_DATABASE_URL": _absolute_url(get_settings().database_url)}
+    raise typer.Exit(subprocess.call(command, env=env, cwd=PROJECT_ROOT))
 
 
 def _acting_user(session, username: str | None) -> User:  # type: ignore[no-untyped-def]
@@ -167,6 +171,15 @@ def _first_admin(session) -> User | None:  # type: ignore[no-untyped-def]
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                     TimeElapsedColumn(), console=console, transient=True)
+
+
+def _absolute_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
+        parsed = parsed.set(database=str(Path(parsed.database).resolve()))
+    return parsed.render_as_string(hide_password=False)
 
 
 def _safe_url() -> str:

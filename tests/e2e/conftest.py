@@ -1,0 +1,92 @@
+"""A real browser (Debian's chromium through playwright) against `crm serve` on a test database."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.db import make_engine
+from core.migrate import upgrade
+from tests.conftest import insert_user
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI (apt-get install chromium)")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"crm serve exited with {process.returncode}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.3)
+    raise TimeoutError(f"crm serve did not listen on {port} within {timeout}s")
+
+
+@pytest.fixture
+def served_app(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """`crm serve` (the installed console script, as a user starts it) on a fresh database."""
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    insert_user(engine, "sam", "staff")
+    engine.dispose()
+    port = free_port()
+    crm = str(Path(sys.executable).parent / "crm")
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen([crm, "serve", "--port", str(port)], cwd=tmp_path, stdout=log,
+                               stderr=subprocess.STDOUT, env={**os.environ, "CRM_DATABASE_URL": url})
+    try:
+        wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}", url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture
+def page(served_app: tuple[str, str]) -> Iterator:  # type: ignore[type-arg]
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.set_default_timeout(30_000)
+        yield page
+        browser.close()
+
+
+def wait_idle(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the app is connected and its script has finished running."""
+    page.wait_for_selector("[data-testid=stApp][data-test-connection-state=CONNECTED]")
+    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]")

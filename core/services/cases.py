@@ -26,17 +26,15 @@ def _prepare_case(session: Session, user: User, case: Case, values: dict[str, An
     check_references(session, case, {"contact_id": Contact, "company_id": Company,
                                      "assignee_id": User})
     case.opened_at = case.opened_at or now()
-    priority_changed = inspect(case).attrs.priority.history.has_changes()
-    if case.sla_due_at is None or (priority_changed and "sla_due_at" not in _explicit(values)):
+    changed = inspect(case).attrs
+    priority_changed = changed.priority.history.has_changes()
+    # A new priority brings its SLA, unless the person set the due time in the same edit.
+    if case.sla_due_at is None or (priority_changed and not changed.sla_due_at.history.has_changes()):
         case.sla_due_at = case.opened_at + SLA_BY_PRIORITY[case.priority]
     if case.status in CLOSED_STATUSES:
         case.resolved_at = case.resolved_at or now()
     else:
         case.resolved_at = None
-
-
-def _explicit(values: dict[str, Any]) -> set[str]:
-    return {key for key, value in values.items() if value is not None}
 
 
 cases = EntityService(EntityRules("cases", CaseIn, before_save=_prepare_case))

@@ -32,5 +32,5 @@ def _check_definition(session: Session, user: User, definition: CustomFieldDefin
         raise ValidationError.single("name", f"{definition.entity} already has a field {definition.name}")
 
 
-custom_fields = EntityService(EntityRules("custom_field_definitions", CustomFieldIn,
+custom_field_definitions = EntityService(EntityRules("custom_field_definitions", CustomFieldIn,
                                           before_save=_check_definition))

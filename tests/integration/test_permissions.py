@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from core.errors import NotFound, PermissionDenied
 from core.models import Contact
-from core.services import contacts, custom_fields, products, users
+from core.services import contacts, custom_field_definitions, products, users
 from core.services.permissions import visible_clause
 from tests.conftest import insert_user
 
@@ -76,7 +76,7 @@ def test_inactive_user_can_do_nothing(session, engine, staff) -> None:
 def test_settings_are_for_admins_only(session, request, role_fixture) -> None:
     user = request.getfixturevalue(role_fixture)
     with pytest.raises(PermissionDenied, match="Only admin"):
-        custom_fields.create(session=session, user=user, data={
+        custom_field_definitions.create(session=session, user=user, data={
             "entity": "contacts", "name": "tier", "label": "Tier"})
     with pytest.raises(PermissionDenied):
         users.update(session=session, user=user, record_id=user.id, changes={"role": "admin"})

@@ -1,0 +1,105 @@
+"""Filters: (field, operator, value) triples compiled to SQLAlchemy clauses with bound values.
+
+Grids, segments, reports and the assistant all describe their filters this way; nothing builds
+SQL text from user input.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import ColumnElement, Date, DateTime, Float, Integer, and_, func, not_, or_
+from sqlalchemy.sql.elements import ColumnElement as Column
+
+from core.errors import ValidationError
+
+Operator = Literal[
+    "=", "!=", "<", "<=", ">", ">=", "in", "not in", "contains", "starts with",
+    "between", "is empty", "is not empty",
+]
+OPERATORS: tuple[str, ...] = Operator.__args__  # type: ignore[attr-defined]
+
+
+class Filter(BaseModel):
+    """One condition, e.g. Filter(field="city", op="=", value="Milano")."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str
+    op: Operator = "="
+    value: Any = None
+
+
+def condition(column: Column[Any], op: str, value: Any) -> ColumnElement[bool]:
+    """The clause `column <op> value`, with value coerced to the column's type and bound."""
+    if op == "is empty":
+        return or_(column.is_(None), column == "") if _is_text(column) else column.is_(None)
+    if op == "is not empty":
+        return and_(column.is_not(None), column != "") if _is_text(column) else column.is_not(None)
+    if op in ("in", "not in"):
+        values = [_coerce(column, item) for item in _as_list(value)]
+        clause = column.in_(values)
+        return not_(clause) if op == "not in" else clause
+    if op == "between":
+        low, high = _as_list(value)[:2] if len(_as_list(value)) >= 2 else (None, None)
+        if low is None or high is None:
+            raise ValidationError.single("value", "between needs two values, e.g. [10, 20]")
+        return column.between(_coerce(column, low), _coerce(column, high))
+    if op in ("contains", "starts with"):
+        text = _escape_like(str(value).lower())
+        pattern = f"%{text}%" if op == "contains" else f"{text}%"
+        return func.lower(column).like(pattern, escape="\\")
+    return _comparison(column, op, _coerce(column, value))
+
+
+def _comparison(column: Column[Any], op: str, value: Any) -> ColumnElement[bool]:
+    if value is None and op in ("=", "!="):
+        return column.is_(None) if op == "=" else column.is_not(None)
+    comparisons = {
+        "=": column.__eq__, "!=": column.__ne__, "<": column.__lt__,
+        "<=": column.__le__, ">": column.__gt__, ">=": column.__ge__,
+    }
+    if op not in comparisons:
+        raise ValidationError.single("op", f"unknown operator {op!r}; use one of: {', '.join(OPERATORS)}")
+    return comparisons[op](value)
+
+
+def _is_text(column: Column[Any]) -> bool:
+    try:
+        return column.type.python_type is str
+    except NotImplementedError:
+        return False
+
+
+def _coerce(column: Column[Any], value: Any) -> Any:
+    """Turn a typed-in value into the column's type, or explain what was expected."""
+    if value is None or value == "":
+        return None
+    kind = column.type
+    try:
+        if isinstance(kind, DateTime) and not isinstance(value, datetime):
+            return datetime.fromisoformat(str(value))
+        if isinstance(kind, Date) and not isinstance(value, date):
+            return date.fromisoformat(str(value)[:10])
+        if isinstance(kind, Integer) and not isinstance(value, bool):
+            return int(value)
+        if isinstance(kind, Float):
+            return float(value)
+    except (TypeError, ValueError):
+        name = getattr(column, "key", "value")
+        raise ValidationError.single(name, f"{value!r} is not a valid {type(kind).__name__.lower()}") from None
+    return value
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, list | tuple | set):
+        return list(value)
+    if isinstance(value, str) and "," in value:
+        return [part.strip() for part in value.split(",")]
+    return [value]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

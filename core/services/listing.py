@@ -1,0 +1,168 @@
+"""Pages of records for grids: filter, search and sort in the database, fetch one page only.
+
+Foreign keys come back as readable labels (owner -> username, company -> name, stage -> name) and
+custom fields as their own columns, so a grid shows what a person would type.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from core.errors import ValidationError
+from core.models import ENTITIES, Company, Contact, Pipeline, Product, Stage, User
+from core.query.filters import Filter, condition
+from core.services import custom_fields
+from core.services.permissions import visible_clause
+
+# Foreign key -> (label column name in grids, table, column shown).
+LOOKUPS: dict[str, tuple[str, type[Any], str]] = {
+    "owner_id": ("owner", User, "username"),
+    "assignee_id": ("assignee", User, "username"),
+    "company_id": ("company", Company, "name"),
+    "contact_id": ("contact", Contact, "email"),
+    "pipeline_id": ("pipeline", Pipeline, "name"),
+    "stage_id": ("stage", Stage, "name"),
+    "product_id": ("product", Product, "sku"),
+}
+LABEL_TO_KEY = {label: key for key, (label, _, _) in LOOKUPS.items()}
+# Searched with a case-insensitive prefix match, per entity.
+SEARCH_FIELDS: dict[str, tuple[str, ...]] = {
+    "contacts": ("last_name", "first_name", "email"),
+    "companies": ("name", "domain"),
+    "deals": ("title",),
+    "products": ("sku", "name"),
+    "orders": ("order_number",),
+    "activities": ("subject",),
+    "tasks": ("title",),
+    "cases": ("subject",),
+    "campaigns": ("name",),
+    "users": ("username", "display_name"),
+}
+HIDDEN_COLUMNS = {"password_hash", "deleted_at", "custom", "failed_logins", "locked_until"}
+MAX_EXPORT_ROWS = 200_000
+
+
+@dataclass(frozen=True)
+class Page:
+    frame: pd.DataFrame
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size))
+
+
+def list_page(session: Session, user: User, entity: str, *, filters: list[Filter] | None = None,
+              search: str | None = None, sort: list[tuple[str, bool]] | None = None,
+              page: int = 1, page_size: int = 50, deleted: bool = False) -> Page:
+    """One page of `entity` the user may see; `sort` is [(column, descending)]."""
+    base = _filtered(session, user, entity, filters or [], search, deleted)
+    total = int(session.scalar(select(func.count()).select_from(base.subquery())) or 0)
+    pages = max(1, math.ceil(total / page_size))
+    page = min(max(1, page), pages)
+    query = _sorted(session, entity, base, sort).offset((page - 1) * page_size).limit(page_size)
+    return Page(_frame(session, entity, query), total, page, page_size)
+
+
+def list_all(session: Session, user: User, entity: str, *, filters: list[Filter] | None = None,
+             search: str | None = None, sort: list[tuple[str, bool]] | None = None) -> pd.DataFrame:
+    """Every matching row (for downloads of the current view), up to MAX_EXPORT_ROWS."""
+    base = _filtered(session, user, entity, filters or [], search, False)
+    return _frame(session, entity, _sorted(session, entity, base, sort).limit(MAX_EXPORT_ROWS))
+
+
+def grid_columns(session: Session, entity: str) -> list[str]:
+    """The columns a grid of `entity` shows: fields, lookup labels, then custom fields."""
+    model = ENTITIES[entity]
+    names = []
+    for column in model.__table__.columns:
+        if column.name in HIDDEN_COLUMNS:
+            continue
+        names.append(LOOKUPS[column.name][0] if column.name in LOOKUPS else column.name)
+    if model.has_custom_fields:
+        names += [d.name for d in custom_fields.definitions(session, entity)]
+    return names
+
+
+def _select(session: Session, entity: str) -> Select[Any]:
+    """SELECT fields, lookup labels (outer joins) and custom fields of `entity`."""
+    model = ENTITIES[entity]
+    selected: list[Any] = []
+    joins = []
+    for column in model.__table__.columns:
+        if column.name in HIDDEN_COLUMNS:
+            continue
+        if column.name in LOOKUPS:
+            label, target, shown = LOOKUPS[column.name]
+            alias = aliased(target, name=f"lk_{label}")
+            selected.append(getattr(alias, shown).label(label))
+            joins.append((alias, column == alias.id))
+        else:
+            selected.append(column)
+    selected += [expr.label(name) for name, expr in _custom_columns(session, entity).items()]
+    query = select(*selected).select_from(model)
+    for alias, on in joins:
+        query = query.outerjoin(alias, on)
+    return query
+
+
+def _custom_columns(session: Session, entity: str) -> dict[str, Any]:
+    model = ENTITIES[entity]
+    if not model.has_custom_fields:
+        return {}
+    return {d.name: model.custom[d.name].as_string() for d in custom_fields.definitions(session, entity)}
+
+
+def _filtered(session: Session, user: User, entity: str, filters: list[Filter],
+              search: str | None, deleted: bool) -> Select[Any]:
+    model = ENTITIES[entity]
+    state = model.deleted_at.is_not(None) if deleted else model.deleted_at.is_(None)
+    query = _select(session, entity).where(state, visible_clause(user, model))
+    for item in filters:
+        query = query.where(condition(_column(session, entity, query, item.field), item.op, item.value))
+    if search and search.strip():
+        query = query.where(_search_clause(entity, search.strip()))
+    return query
+
+
+def _search_clause(entity: str, text: str) -> ColumnElement[bool]:
+    model = ENTITIES[entity]
+    words = text.lower().split()
+    fields = SEARCH_FIELDS.get(entity, ())
+    # Every word must start one of the search fields: "ros mar" finds Maria Rossi.
+    clauses = [or_(*(condition(getattr(model, f), "starts with", word) for f in fields)) for word in words]
+    return and_(*clauses)
+
+
+def _column(session: Session, entity: str, query: Select[Any], name: str) -> Any:
+    """The SQL expression behind a grid column name (a field, a lookup label, a custom field)."""
+    for column in query.selected_columns:
+        if column.key == name:
+            return column.element if hasattr(column, "element") else column
+    known = ", ".join(grid_columns(session, entity))
+    raise ValidationError.single("filter", f"{entity} have no column {name!r}; columns: {known}")
+
+
+def _sorted(session: Session, entity: str, query: Select[Any],
+            sort: list[tuple[str, bool]] | None) -> Select[Any]:
+    model = ENTITIES[entity]
+    order = []
+    for name, descending in sort or []:
+        column = _column(session, entity, query, name)
+        order.append(column.desc() if descending else column.asc())
+    return query.order_by(*order, model.id)
+
+
+def _frame(session: Session, entity: str, query: Select[Any]) -> pd.DataFrame:
+    result = session.execute(query)
+    frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    return frame.set_index("id", drop=False) if "id" in frame else frame

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.ui.login import login_gate
+from app.ui.navigation import navigation
 from app.ui.session import current_user, db_session, sign_out
 
 st.set_page_config(page_title="CRM", page_icon=":material/handshake:", layout="wide")
@@ -22,7 +23,4 @@ with st.sidebar:
         sign_out()
         st.rerun()
 
-pages = {
-    "Overview": [st.Page("../pages/home.py", title="Home", icon=":material/home:", default=True)],
-}
-st.navigation(pages).run()
+st.navigation(navigation(role)).run()

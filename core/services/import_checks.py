@@ -77,6 +77,7 @@ class Context:
         self.company_names: dict[int, str] = {}
         self.new_companies: dict[str, str] = {}  # lower name -> name as first written
         self._permission: dict[tuple[Any, ...], str | None] = {}
+        self.to_write = self.written = 0  # rows, for the progress of the writing half
 
     # ---- errors --------------------------------------------------------------------------------
 
@@ -202,7 +203,7 @@ class Context:
 
     def _write_refusal(self, current_owner: Any, new_owner: int | None, creating: bool) -> str | None:
         model = ENTITIES[self.entity]
-        record = None if creating else model(**{model.owner_field or "id": current_owner})
+        record = None if creating else model(**{str(model.owner_field): current_owner})
         try:
             permissions.require_write(self.session, self.user, self.entity, record, new_owner_id=new_owner,
                                       owner_changes=not creating and current_owner != new_owner)
@@ -227,6 +228,38 @@ class Context:
     def tick(self, done: int, total: int, start: float = 0.0, span: float = 0.5) -> None:
         if done % 2000 == 0:
             self.progress(start + span * done / max(total, 1))
+
+
+def cells(raw: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The non-blank cells among `names`: a blank cell never overwrites a stored value."""
+    return {name: raw[name] for name in names if raw.get(name) is not None}
+
+
+def settle(ctx: Context, plan: Plan, line: int, schema: type[Input], data: dict[str, Any],
+           current: dict[str, Any] | None, extra: dict[str, Any], created_at: Any = None) -> Planned | None:
+    """Validate the row (merged over the stored record for an update), check permission, plan it."""
+    if current is not None:
+        data = {**{k: current[k] for k in schema.model_fields if k != "custom"}, **data}
+    elif "owner_id" in schema.model_fields and data.get("owner_id") is None:
+        data["owner_id"] = ctx.user.id  # a new record belongs to whoever imports it
+    clean = ctx.validate(line, schema, data)
+    if clean is None:
+        return None
+    values = {**clean, **extra}
+    owner = values.get("owner_id")
+    if current is None:
+        if "owner_id" in values and not ctx.may_write(line, None, owner, creating=True):
+            return None
+        plan.creates.append(Planned(line, ctx.new_row(values, created_at)))
+        return plan.creates[-1]
+    if "owner_id" in values and not ctx.may_write(line, current["owner_id"], owner, creating=False):
+        return None
+    changes = ctx.changes(current, values)
+    if changes is None:
+        plan.unchanged += 1
+        return None
+    plan.updates.append(Planned(line, changes, current))
+    return plan.updates[-1]
 
 
 def parse_datetime(value: Any) -> datetime:

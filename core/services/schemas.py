@@ -267,3 +267,11 @@ class CustomFieldIn(Input):
     options: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list)
     required: bool = False
     position: int = 0
+
+
+class SavedViewIn(Input):
+    entity: Annotated[str, Field(min_length=1, max_length=32)]
+    name: RequiredText = Field(max_length=120)
+    owner_id: OptionalId = None
+    shared: bool = False
+    config: dict[str, Any] = Field(default_factory=dict)  # filters, search, sort, columns, page_size

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from core.errors import ValidationError
-from core.models import ENTITIES, CustomFieldDefinition, User
+from core.models import ENTITIES, CustomFieldDefinition, SavedView, User
 from core.services.records import EntityRules, EntityService
-from core.services.schemas import CustomFieldIn
+from core.services.schemas import CustomFieldIn, SavedViewIn
 
 
 def _check_definition(session: Session, user: User, definition: CustomFieldDefinition,
@@ -34,3 +34,20 @@ def _check_definition(session: Session, user: User, definition: CustomFieldDefin
 
 custom_field_definitions = EntityService(EntityRules("custom_field_definitions", CustomFieldIn,
                                           before_save=_check_definition))
+
+
+def _check_view(session: Session, user: User, view: SavedView, values: dict[str, Any]) -> None:
+    if view.entity not in ENTITIES:
+        raise ValidationError.single("entity", f"unknown entity {view.entity!r}")
+
+
+saved_views = EntityService(EntityRules("saved_views", SavedViewIn, before_save=_check_view))
+
+
+def views_for(session: Session, user: User, entity: str) -> list[SavedView]:
+    """The user's own saved views of `entity`, then those colleagues shared."""
+    query = select(SavedView).where(
+        SavedView.entity == entity, SavedView.deleted_at.is_(None),
+        (SavedView.owner_id == user.id) | SavedView.shared,
+    ).order_by((SavedView.owner_id != user.id), SavedView.name)
+    return list(session.scalars(query))

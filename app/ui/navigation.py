@@ -1,0 +1,28 @@
+"""The page list, built from the signed-in user's role (core still checks every read and write)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from app.ui.views import VIEWS
+
+PAGES_DIR = "../pages"
+
+
+def _grid_page(entity: str) -> Any:
+    view = VIEWS[entity]
+    return st.Page(f"{PAGES_DIR}/{entity}.py", title=view.title, icon=view.icon)
+
+
+def navigation(role: str) -> dict[str, list[Any]]:
+    sections: dict[str, list[Any]] = {
+        "Overview": [st.Page(f"{PAGES_DIR}/home.py", title="Home", icon=":material/home:", default=True)],
+        "Customers": [_grid_page(e) for e in ("contacts", "companies", "activities")],
+        "Sales": [_grid_page(e) for e in ("deals", "orders", "products")],
+        "Service": [_grid_page(e) for e in ("tasks", "cases", "campaigns")],
+    }
+    if role == "admin":
+        sections["Settings"] = [_grid_page("users")]
+    return sections

@@ -1,0 +1,183 @@
+"""Writing a checked import plan in the caller's transaction: bulk INSERT and UPDATE statements in
+chunks, and one audit row per record, inserted in bulk too.
+
+The ORM path (an object, a flush and an audit object per record) runs at a few hundred rows a second;
+executemany of plain Core statements runs at tens of thousands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlmodel import Session
+
+from core.errors import ConflictError
+from core.models import ENTITIES, AuditLog, Company, Contact, DealStageHistory, OrderLine
+from core.services import permissions
+from core.services.import_checks import Context, NewCompany, Plan, Planned
+from core.services.schemas import CompanyIn
+
+CHUNK = 5000  # rows per executemany: progress moves, and memory stays flat
+
+
+def write_plan(ctx: Context, plan: Plan) -> None:
+    ctx.to_write = len(plan.creates) + len(plan.updates) + len(plan.promotions)
+    ctx.written = 0
+    create_companies(ctx, plan)
+    WRITERS.get(ctx.entity, write_records)(ctx, plan)
+
+
+def write_records(ctx: Context, plan: Plan) -> None:
+    """Contacts, products and activities: new rows, changed rows, and their audit rows."""
+    table = ENTITIES[ctx.entity].__table__  # type: ignore[attr-defined]
+    insert_rows(ctx, table, [planned.values for planned in plan.creates])
+    update_rows(ctx, table, plan.updates)
+    entries = [created(ctx, ctx.entity, planned.values) for planned in plan.creates]
+    entries += [updated(ctx, ctx.entity, planned) for planned in plan.updates]
+    write_audit(ctx, entries)
+
+
+def write_deals(ctx: Context, plan: Plan) -> None:
+    """Deals, and the stay of each in its stage (funnels and time in stage are read from it)."""
+    write_records(ctx, plan)
+    history = [{"deal_id": p.values["id"], "stage_id": p.values["stage_id"], "entered_at": p.extra,
+                "exited_at": None, "changed_by_id": ctx.user.id} for p in plan.creates]
+    insert_plain(ctx.session, DealStageHistory.__table__, history)  # type: ignore[attr-defined]
+
+
+def write_orders(ctx: Context, plan: Plan) -> None:
+    """Orders with their lines (audited together, as place_order does) and buyers made customers."""
+    insert_rows(ctx, ENTITIES["orders"].__table__, [p.values for p in plan.creates])  # type: ignore[attr-defined]
+    lines = [{**line, "order_id": p.values["id"]} for p in plan.creates for line in p.extra]
+    insert_plain(ctx.session, OrderLine.__table__, lines)  # type: ignore[attr-defined]
+    update_rows(ctx, Contact.__table__, plan.promotions)  # type: ignore[attr-defined]
+    entries = [created(ctx, "orders", {**p.values, "lines": p.extra}) for p in plan.creates]
+    entries += [updated(ctx, "contacts", planned) for planned in plan.promotions]
+    write_audit(ctx, entries)
+
+
+WRITERS: dict[str, Callable[[Context, Plan], None]] = {"deals": write_deals, "orders": write_orders}
+
+
+def create_companies(ctx: Context, plan: Plan) -> None:
+    """The companies the file names that do not exist: one each, however many rows name it."""
+    if not ctx.new_companies:
+        return
+    permissions.require_write(ctx.session, ctx.user, "companies", None, new_owner_id=ctx.user.id)
+    rows = [ctx.new_row({**CompanyIn(name=name).model_dump(), "owner_id": ctx.user.id})
+            for name in ctx.new_companies.values()]
+    ids = insert_rows(ctx, Company.__table__, rows, counted=False)  # type: ignore[attr-defined]
+    ctx.companies.update(zip(ctx.new_companies, ids, strict=True))
+    write_audit(ctx, [created(ctx, "companies", row) for row in rows])
+    for planned in plan.creates + plan.updates:
+        company = planned.values.get("company_id")
+        if isinstance(company, NewCompany):
+            planned.values["company_id"] = ctx.companies[company.key]
+
+
+# ---- statements ----------------------------------------------------------------------------------
+
+
+def insert_rows(ctx: Context, table: Any, rows: list[dict[str, Any]], counted: bool = True) -> list[int]:
+    """INSERT rows (every column but id); each row gets its new id, and the ids are returned."""
+    if not rows:
+        return []
+    pending = assign_ids(ctx.session, table, rows)
+    for start in range(0, len(pending), CHUNK):
+        ctx.session.execute(insert(table), pending[start:start + CHUNK])
+        if counted:
+            advance(ctx, len(pending[start:start + CHUNK]))
+    return [row["id"] for row in rows]
+
+
+def assign_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give rows their ids before the INSERT, so that audit rows can name them without RETURNING
+    (RETURNING through executemany measured 2-13k rows/s here; plain executemany 20-40k).
+    Returns the rows still to insert."""
+    dialect = session.connection().dialect.name
+    pending = rows
+    if dialect == "postgresql":
+        sequence = func.nextval(func.pg_get_serial_sequence(table.name, "id"))
+        ids = list(session.scalars(select(sequence).select_from(func.generate_series(1, len(rows)))))
+    elif dialect == "sqlite":
+        # SQLite numbers the first row; this transaction then holds the database's write lock
+        # until it commits, so the numbers after it are free.
+        first = session.execute(insert(table).values(rows[0]).returning(table.c.id)).scalar_one()
+        ids, pending = list(range(first, first + len(rows))), rows[1:]
+    else:
+        query = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        ids, pending = list(session.scalars(query, rows)), []
+    for row, new_id in zip(rows, ids, strict=True):
+        row["id"] = new_id
+    return pending
+
+
+def insert_plain(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), CHUNK):
+        session.execute(insert(table), rows[start:start + CHUNK])
+
+
+def update_rows(ctx: Context, table: Any, updates: list[Planned]) -> None:
+    """UPDATE the changed columns, grouped by which columns changed (one executemany per group),
+    each guarded by the version read during the checks, as the ORM's version counter does."""
+    groups: dict[tuple[str, ...], list[Planned]] = {}
+    for planned in updates:
+        groups.setdefault(tuple(sorted(planned.values)), []).append(planned)
+    for columns, items in groups.items():
+        statement = update(table).where(
+            table.c.id == bindparam("w_id"), table.c.version == bindparam("w_version")
+        ).values({name: bindparam(f"v_{name}") for name in columns})
+        params = [{"w_id": p.current["id"], "w_version": p.current["version"],  # type: ignore[index]
+                   **{f"v_{name}": p.values[name] for name in columns}} for p in items]
+        for start in range(0, len(params), CHUNK):
+            _execute_guarded(ctx.session, statement, params[start:start + CHUNK])
+            advance(ctx, len(params[start:start + CHUNK]))
+
+
+def _execute_guarded(session: Session, statement: Any, params: list[dict[str, Any]]) -> None:
+    result = session.execute(statement, params)
+    if session.connection().dialect.supports_sane_multi_rowcount and result.rowcount != len(params):
+        raise ConflictError(
+            f"{len(params) - result.rowcount} of the records in this file were changed by someone else "
+            "while it was being imported; nothing was written. Import the file again."
+        )
+
+
+# ---- audit ---------------------------------------------------------------------------------------
+
+
+def created(ctx: Context, entity: str, values: dict[str, Any]) -> dict[str, Any]:
+    return entry(ctx, "create", entity, values["id"], None, values)
+
+
+def updated(ctx: Context, entity: str, planned: Planned) -> dict[str, Any]:
+    """Before and after of the changed columns only (version included), as records.audit keeps."""
+    current = planned.current or {}
+    before = {name: current.get(name) for name in planned.values}
+    return entry(ctx, "update", entity, current["id"], before, planned.values)
+
+
+def entry(ctx: Context, action: str, entity: str, entity_id: int, before: dict[str, Any] | None,
+          after: dict[str, Any]) -> dict[str, Any]:
+    return {"at": ctx.now, "user_id": ctx.user.id, "source": ctx.source, "action": action,
+            "entity": entity, "entity_id": entity_id, "before": jsonable(before), "after": jsonable(after)}
+
+
+def jsonable(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Dates as ISO text; everything else an import stores is JSON already (custom values are
+    coerced to text, numbers and booleans). Cheaper than records.to_json on every nested value."""
+    if values is None:
+        return None
+    return {key: value.isoformat() if isinstance(value, date) else value for key, value in values.items()}
+
+
+def write_audit(ctx: Context, entries: list[dict[str, Any]]) -> None:
+    insert_plain(ctx.session, AuditLog.__table__, entries)  # type: ignore[attr-defined]
+
+
+def advance(ctx: Context, rows: int) -> None:
+    ctx.written += rows
+    ctx.progress(0.5 + 0.5 * min(ctx.written / max(ctx.to_write, 1), 1.0))

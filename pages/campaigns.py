@@ -1,0 +1,6 @@
+"""The campaigns grid."""
+
+from app.ui.grid import render_grid
+from app.ui.views import VIEWS
+
+render_grid(VIEWS["campaigns"])

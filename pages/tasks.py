@@ -1,0 +1,6 @@
+"""The tasks grid."""
+
+from app.ui.grid import render_grid
+from app.ui.views import VIEWS
+
+render_grid(VIEWS["tasks"])

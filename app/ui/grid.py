@@ -31,6 +31,7 @@ def render_grid(view: GridView) -> None:
     with db_session() as session:
         user = current_user(session)
         state = _view_state(view)
+        _show_new_custom_fields(session, view, state)
         _saved_view_bar(session, user, view, state)
         _filter_bar(session, view, state)
         _grid(session, user, view, state)
@@ -96,12 +97,25 @@ def _grid(session: Session, user: User, view: GridView, state: dict[str, Any]) -
     required = _required_fields(session, view.entity)
     config = column_config(session, view.entity, columns, view.always_read_only, required)
     config["version"] = None  # kept in the frame for conflict checks, not shown
-    frame = _stable_frame(view.entity, editor_key, page.frame[columns])
+    # A range index: the editor needs one to add rows, and positions map to ids through iloc.
+    frame = _stable_frame(view.entity, editor_key, page.frame[columns].reset_index(drop=True))
     st.data_editor(frame, key=editor_key, column_config=config, hide_index=True,
                    num_rows="dynamic" if view.can_add else "delete", width="stretch")
     _footer(page, page_key)
     _save_bar(session, user, view, frame, editor_key, state)
     _downloads(session, user, view, filters, state, sort)
+
+
+def _show_new_custom_fields(session: Session, view: GridView, state: dict[str, Any]) -> None:
+    """A custom field an admin just added appears at once (unless the person hid it before)."""
+    if not ENTITIES[view.entity].has_custom_fields:
+        return
+    seen = state.setdefault("seen_custom", [])
+    for definition in custom_fields.definitions(session, view.entity):
+        if definition.name not in seen:
+            seen.append(definition.name)
+            state["columns"].append(definition.name)
+            st.session_state[f"cols:{view.entity}"] = list(state["columns"])  # the column picker too
 
 
 def _stable_frame(entity: str, editor_key: str, fresh: pd.DataFrame) -> pd.DataFrame:

@@ -24,5 +24,10 @@ def navigation(role: str) -> dict[str, list[Any]]:
         "Service": [_grid_page(e) for e in ("tasks", "cases", "campaigns")],
     }
     if role == "admin":
-        sections["Settings"] = [_grid_page("users")]
+        sections["Settings"] = [
+            st.Page(f"{PAGES_DIR}/admin_users.py", title="Users and roles", icon=":material/group:"),
+            st.Page(f"{PAGES_DIR}/admin_fields.py", title="Custom fields", icon=":material/tune:"),
+            st.Page(f"{PAGES_DIR}/admin_pipelines.py", title="Pipelines", icon=":material/view_column:"),
+            st.Page(f"{PAGES_DIR}/audit.py", title="Audit log", icon=":material/history:"),
+        ]
     return sections

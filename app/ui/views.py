@@ -57,6 +57,10 @@ VIEWS: dict[str, GridView] = {view.entity: view for view in (
         icon=":material/support_agent:"),
     GridView("campaigns", "Campaigns", ("name", "channel", "status", "subject", "owner", "budget", "sent_at"),
              icon=":material/campaign:"),
+    GridView("pipelines", "Pipelines", ("name", "is_default", "position"),
+             default_sort=(("position", False),), icon=":material/view_column:"),
+    GridView("stages", "Stages", ("pipeline", "position", "name", "probability", "is_won", "is_lost"),
+             default_sort=(("pipeline", False), ("position", False)), icon=":material/stairs:"),
     GridView("users", "Users", ("username", "display_name", "email", "role", "team", "active"),
              default_sort=(("username", False),), icon=":material/group:", can_add=False),
 )}

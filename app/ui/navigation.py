@@ -22,6 +22,7 @@ def navigation(role: str) -> dict[str, list[Any]]:
         "Customers": [_grid_page(e) for e in ("contacts", "companies", "activities")],
         "Sales": [_grid_page(e) for e in ("deals", "orders", "products")],
         "Service": [_grid_page(e) for e in ("tasks", "cases", "campaigns")],
+        "Data": [st.Page(f"{PAGES_DIR}/import_data.py", title="Import", icon=":material/upload_file:")],
     }
     if role == "admin":
         sections["Settings"] = [

@@ -55,7 +55,8 @@ def _filter_bar(session: Session, view: GridView, state: dict[str, Any]) -> None
     sort_column = top[1].selectbox("Sort by", available, index=_index(available, sort_column),
                                    key=f"sort:{view.entity}")
     descending = top[2].toggle("Descending", value=descending, key=f"desc:{view.entity}")
-    state["sort"] = [[sort_column, descending]]
+    # The chosen column first; the view's other sort keys stay as tie-breakers.
+    state["sort"] = [[sort_column, descending], *[s for s in state["sort"] if s[0] != sort_column]]
     state["page_size"] = top[3].selectbox("Rows per page", PAGE_SIZES,
                                           index=PAGE_SIZES.index(state["page_size"]), key=f"size:{view.entity}")
     with st.expander(f"Filters ({len(state['filters'])}) and columns", icon=":material/filter_list:"):
@@ -250,8 +251,12 @@ def _required_fields(session: Session, entity: str) -> set[str]:
     return required
 
 
+QUERY_KEYS = ("filters", "search", "sort", "columns", "page_size", "nonce")
+
+
 def _digest(state: dict[str, Any], exclude: tuple[str, ...] = ()) -> str:
-    payload = json.dumps({k: v for k, v in state.items() if k not in exclude}, sort_keys=True, default=str)
+    """A short fingerprint of what the grid shows: the editor's key changes exactly when it does."""
+    payload = json.dumps({k: state[k] for k in QUERY_KEYS if k not in exclude}, sort_keys=True, default=str)
     return hashlib.sha1(payload.encode()).hexdigest()[:12]
 
 

@@ -104,3 +104,12 @@ def test_delete_then_undo(app_factory, session, staff, engine) -> None:
     at.button(key="undo-btn:contacts").click().run()
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM contacts WHERE deleted_at IS NULL")).scalar() == 3
+
+
+def test_the_editor_key_is_stable_across_reruns(app_factory, session, staff) -> None:
+    """An edit made right after the page opens must land in the same editor, not a new one."""
+    _seed(session, staff, 3)
+    at = _open_contacts(app_factory)
+    first = at.session_state["editor-key:contacts"]
+    at.run()
+    assert at.session_state["editor-key:contacts"] == first

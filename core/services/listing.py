@@ -66,7 +66,7 @@ def list_page(session: Session, user: User, entity: str, *, filters: list[Filter
               page: int = 1, page_size: int = 50, deleted: bool = False) -> Page:
     """One page of `entity` the user may see; `sort` is [(column, descending)]."""
     base = _filtered(session, user, entity, filters or [], search, deleted)
-    total = int(session.scalar(select(func.count()).select_from(base.subquery())) or 0)
+    total = _count(session, base, ENTITIES[entity], filters or [])
     pages = max(1, math.ceil(total / page_size))
     page = min(max(1, page), pages)
     query = _sorted(session, entity, base, sort).offset((page - 1) * page_size).limit(page_size)
@@ -132,6 +132,18 @@ def _filtered(session: Session, user: User, entity: str, filters: list[Filter],
     if search and search.strip():
         query = query.where(_search_clause(entity, search.strip()))
     return query
+
+
+def _count(session: Session, query: Select[Any], model: type[Any], filters: list[Filter]) -> int:
+    """Count the matching rows without the lookup joins when no filter needs them.
+
+    The joins only add labels; counting a million rows through them costs several times more.
+    """
+    if any(item.field in LABEL_TO_KEY for item in filters):
+        counted = select(func.count()).select_from(query.subquery())
+    else:
+        counted = select(func.count()).select_from(model).where(query.whereclause)
+    return int(session.scalar(counted) or 0)
 
 
 def _search_clause(entity: str, text: str) -> ColumnElement[bool]:

@@ -54,6 +54,7 @@ def demo(
 ) -> None:
     """Fill an empty database with realistic multilingual demo data (with history)."""
     from core.demo import DEMO_PASSWORD, generate_demo
+    from core.demo_pools import USERS
 
     engine = get_engine()
     upgrade(engine)
@@ -63,7 +64,8 @@ def demo(
                                 progress=lambda label, done: progress.update(
                                     task, completed=done, description=label))
     typer.echo(str(summary))
-    typer.echo(f"Sign in as admin / {DEMO_PASSWORD} (managers: mgr-north, mgr-south; same password).")
+    people = ", ".join(f"{name} ({role}{', ' + team if team else ''})" for name, _, role, team in USERS)
+    typer.echo(f"Sign in with the password {DEMO_PASSWORD} as one of: {people}.")
 
 
 @user_app.command("add")

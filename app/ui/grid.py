@@ -20,7 +20,7 @@ from core.models import ENTITIES, User
 from core.query.filters import OPERATORS, Filter
 from core.services import SERVICES, batch, custom_fields
 from core.services.bulk_edit import GridSaveRejected, save_grid
-from core.services.listing import grid_columns, list_all, list_page
+from core.services.listing import COUNT_CAP, grid_columns, list_all, list_page
 from core.services.settings import saved_views, views_for
 
 PAGE_SIZES = (25, 50, 100, 250)
@@ -88,7 +88,8 @@ def _grid(session: Session, user: User, view: GridView, state: dict[str, Any]) -
     page_key = f"page:{view.entity}:{_digest(state, exclude=('nonce',))}"
     try:
         page = list_page(session, user, view.entity, filters=filters, search=state["search"], sort=sort,
-                         page=st.session_state.get(page_key, 1), page_size=state["page_size"])
+                         page=st.session_state.get(page_key, 1), page_size=state["page_size"],
+                         count_cap=None if st.session_state.get(f"exact:{page_key}") else COUNT_CAP)
     except CRMError as error:
         st.error(f"{error} — change or remove the filter.")
         return
@@ -137,8 +138,14 @@ def _stable_frame(entity: str, editor_key: str, fresh: pd.DataFrame) -> pd.DataF
 def _footer(page: Any, page_key: str) -> None:
     first = (page.page - 1) * page.page_size + 1 if page.total else 0
     last = min(page.page * page.page_size, page.total)
-    left, right = st.columns([2, 3], vertical_alignment="center")
-    left.caption(f"Rows {first:,}–{last:,} of {page.total:,} · page {page.page:,} of {page.pages:,}")
+    total = f"{page.total:,}" if page.exact else f"{page.total:,}+"
+    left, middle, right = st.columns([3, 1, 3], vertical_alignment="center")
+    left.caption(f"Rows {first:,}–{last:,} of {total} · page {page.page:,} of {page.pages:,}"
+                 + ("" if page.exact else "+"))
+    if not page.exact and middle.button("Count all", key=f"count:{page_key}",
+                                        help="Counting a very large table takes a moment"):
+        st.session_state[f"exact:{page_key}"] = True
+        st.rerun()
     with right:
         st.pagination(page.pages, default=page.page, key=page_key)
 

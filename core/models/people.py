@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any, ClassVar
 
 from pydantic import NaiveDatetime
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field
 
 from core.models.base import Editable, json_column, json_list_column
@@ -31,6 +31,7 @@ class User(Editable, table=True):
 
 class Company(Editable, table=True):
     __tablename__ = "companies"
+    __table_args__ = (Index("ix_companies_lower_name", text("lower(name)")),)
     has_custom_fields: ClassVar[bool] = True
 
     id: int | None = Field(default=None, primary_key=True)
@@ -54,6 +55,10 @@ class Contact(Editable, table=True):
         Index("ix_contacts_name", "last_name", "first_name"),
         Index("ix_contacts_city_name", "city", "last_name", "first_name"),
         Index("ix_contacts_owner_name", "owner_id", "last_name"),
+        # Case-insensitive prefix search ("ross" finds Rossi) as an index range scan.
+        Index("ix_contacts_lower_last_name", text("lower(last_name)")),
+        Index("ix_contacts_lower_first_name", text("lower(first_name)")),
+        Index("ix_contacts_lower_email", text("lower(email)")),
     )
     has_custom_fields: ClassVar[bool] = True
 

@@ -63,3 +63,10 @@ def test_hostile_filter_value_is_matched_literally(session: Session, staff, peop
 def test_unknown_column_lists_the_columns(session: Session, staff, people) -> None:
     with pytest.raises(ValidationError, match="no column 'colour'.*first_name"):
         list_page(session, staff, "contacts", filters=[Filter(field="colour", value="red")])
+
+
+def test_counting_stops_at_the_cap_and_says_so(session: Session, staff, people) -> None:
+    capped = list_page(session, staff, "contacts", page_size=2, count_cap=3)
+    assert (capped.total, capped.exact, capped.pages) == (3, False, 2)
+    exact = list_page(session, staff, "contacts", page_size=2, count_cap=None)
+    assert (exact.total, exact.exact) == (4, True)

@@ -19,8 +19,11 @@ from core.errors import CRMError
 from core.migrate import upgrade
 from core.models import Contact, User
 
-app = typer.Typer(help="A low-code CRM. Database: CRM_DATABASE_URL (default sqlite:///crm.db).",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="A low-code CRM. Database: CRM_DATABASE_URL (default sqlite:///crm.db).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 console = Console(stderr=True)
@@ -53,16 +56,18 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 42,
 ) -> None:
     """Fill an empty database with realistic multilingual demo data (with history)."""
-    from core.demo import DEMO_PASSWORD, generate_demo
-    from core.demo_pools import USERS
+    from core.demo import DEMO_PASSWORD, USERS, generate_demo
 
     engine = get_engine()
     upgrade(engine)
     with _progress() as progress:
         task = progress.add_task("demo data", total=1.0)
-        summary = generate_demo(engine, contacts=contacts, seed=seed,
-                                progress=lambda label, done: progress.update(
-                                    task, completed=done, description=label))
+        summary = generate_demo(
+            engine,
+            contacts=contacts,
+            seed=seed,
+            progress=lambda label, done: progress.update(task, completed=done, description=label),
+        )
     typer.echo(str(summary))
     people = ", ".join(f"{name} ({role}{', ' + team if team else ''})" for name, _, role, team in USERS)
     typer.echo(f"Sign in with the password {DEMO_PASSWORD} as one of: {people}.")
@@ -79,13 +84,21 @@ def user_add(
     """Add a user (the first user of a fresh database is always an admin)."""
     from core.services.users import create_user
 
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt(
-        "Password", hide_input=True, confirmation_prompt=True)
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if password_stdin
+        else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    )
     upgrade(get_engine())
     with session_scope() as session:
         actor = _first_admin(session)
-        user = create_user(session=session, actor=actor, password=password, source="cli", data={
-            "username": username, "display_name": name or username, "role": role, "team": team})
+        user = create_user(
+            session=session,
+            actor=actor,
+            password=password,
+            source="cli",
+            data={"username": username, "display_name": name or username, "role": role, "team": team},
+        )
         typer.echo(f"Added {user.username} ({user.role}).")
 
 
@@ -104,18 +117,27 @@ def import_(
     with session_scope() as session, _progress() as progress:
         task = progress.add_task(f"importing {file.name}", total=1.0)
         result = import_file(
-            session=session, user=_acting_user(session, as_user), entity=entity, path=file,
-            dry_run=dry_run, on_duplicate="skip" if skip_existing else "update",
-            progress=lambda done: progress.update(task, completed=done))
+            session=session,
+            user=_acting_user(session, as_user),
+            entity=entity,
+            path=file,
+            dry_run=dry_run,
+            on_duplicate="skip" if skip_existing else "update",
+            progress=lambda done: progress.update(task, completed=done),
+        )
     verb = "Would import" if dry_run else "Imported"
-    typer.echo(f"{verb} {result.rows} rows of {entity}: {result.created} created, "
-               f"{result.updated} updated, {result.skipped} skipped.")
+    typer.echo(
+        f"{verb} {result.rows} rows of {entity}: {result.created} created, "
+        f"{result.updated} updated, {result.skipped} skipped."
+    )
 
 
 @app.command()
 def export(
     entity: Annotated[str, typer.Argument(help="contacts, products, orders, deals or activities")],
-    output: Annotated[Path | None, typer.Option("-o", "--output", help=".csv or .xlsx; default: stdout CSV")] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help=".csv or .xlsx; default: stdout CSV")
+    ] = None,
     as_user: Annotated[str | None, typer.Option("--as", help="Act as this user (default: an admin).")] = None,
 ) -> None:
     """Export an entity in its import format (plus ids and custom fields), in a stable order."""
@@ -133,7 +155,9 @@ def export(
 @app.command()
 def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
-    demo_data: Annotated[bool, typer.Option("--demo", help="Fill an empty database with demo data first.")] = False,
+    demo_data: Annotated[
+        bool, typer.Option("--demo", help="Fill an empty database with demo data first.")
+    ] = False,
     headless: Annotated[bool, typer.Option(help="Do not open a browser.")] = True,
 ) -> None:
     """Start the web app (upgrading the database first)."""
@@ -147,8 +171,17 @@ def serve(
     elif not users:
         typer.echo("No users yet: the app will ask you to create the first admin.")
     typer.echo(f"Open http://localhost:{port}")
-    command = [sys.executable, "-m", "streamlit", "run", str(APP_ENTRYPOINT),
-               "--server.port", str(port), "--server.headless", str(headless).lower()]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP_ENTRYPOINT),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        str(headless).lower(),
+    ]
     # Streamlit reads .streamlit/config.toml from its working directory, so it runs from the
     # project folder; the database URL is made absolute first so it still means the same file.
     env = {**os.environ, "CRM_DATABASE_URL": _absolute_url(get_settings().database_url)}
@@ -160,8 +193,11 @@ def _acting_user(session, username: str | None) -> User:  # type: ignore[no-unty
 
     user = find_user(session, username) if username else _first_admin(session)
     if user is None:
-        raise CRMError(f"There is no user {username!r}." if username else
-                       "There are no users yet: add one with `crm user add NAME --role admin`.")
+        raise CRMError(
+            f"There is no user {username!r}."
+            if username
+            else "There are no users yet: add one with `crm user add NAME --role admin`."
+        )
     return user
 
 
@@ -171,8 +207,14 @@ def _first_admin(session) -> User | None:  # type: ignore[no-untyped-def]
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                    TimeElapsedColumn(), console=console, transient=True)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
 
 
 def _absolute_url(url: str) -> str:

@@ -6,12 +6,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import func, select
+from typer.core import TyperGroup
 
 from core.config import get_settings
 from core.db import get_engine, session_scope
@@ -19,11 +21,22 @@ from core.errors import CRMError
 from core.migrate import upgrade
 from core.models import Contact, User
 
-app = typer.Typer(
-    help="A low-code CRM. Database: CRM_DATABASE_URL (default sqlite:///crm.db).",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
+
+class FriendlyErrors(TyperGroup):
+    """Domain errors become one clear message (and each listed problem) with exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CRMError as error:
+            console.print(f"[red]Error:[/red] {error}")
+            for detail in getattr(error, "errors", [])[:200]:
+                console.print(f"  - {detail}")
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(help="A low-code CRM. Database: CRM_DATABASE_URL (default sqlite:///crm.db).",
+                  no_args_is_help=True, pretty_exceptions_enable=False, cls=FriendlyErrors)
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 console = Console(stderr=True)
@@ -32,14 +45,7 @@ PROJECT_ROOT = APP_ENTRYPOINT.parent.parent
 
 
 def main() -> None:
-    """Entry point: domain errors become one clear line and exit code 1, never a traceback."""
-    try:
-        app()
-    except CRMError as error:
-        console.print(f"[red]Error:[/red] {error}")
-        for detail in getattr(error, "errors", [])[:200]:
-            console.print(f"  - {detail}")
-        sys.exit(1)
+    app()
 
 
 @app.command()
@@ -141,7 +147,7 @@ def export(
     as_user: Annotated[str | None, typer.Option("--as", help="Act as this user (default: an admin).")] = None,
 ) -> None:
     """Export an entity in its import format (plus ids and custom fields), in a stable order."""
-    from core.services.imports import export_file, export_rows
+    from core.services.exports import export_file, export_rows
 
     with session_scope() as session:
         user = _acting_user(session, as_user)

@@ -14,8 +14,8 @@ import random
 import statistics
 import tempfile
 import time
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import insert
@@ -38,8 +38,9 @@ def build(path: Path, size: int) -> None:
     upgrade(engine)
     rng = random.Random(size)
     with Session(engine) as session:
-        session.add_all([User(username=f"user{i}", display_name=f"User {i}", role="staff", team="t")
-                         for i in range(10)])
+        session.add_all(
+            [User(username=f"user{i}", display_name=f"User {i}", role="staff", team="t") for i in range(10)]
+        )
         session.add_all([Company(name=f"Company {i}") for i in range(100)])
         session.commit()
         for start in range(0, size, 50_000):
@@ -50,11 +51,24 @@ def build(path: Path, size: int) -> None:
 
 
 def _contact(rng: random.Random, n: int) -> dict[str, object]:
-    return {"first_name": rng.choice(FIRST), "last_name": f"{rng.choice(LAST)}{n % 997}",
-            "email": f"c{n}@example.com", "city": rng.choice(CITIES), "company_id": rng.randint(1, 100),
-            "owner_id": rng.randint(1, 10), "lifecycle_stage": "lead", "tags": [], "custom": {},
-            "consent_email": True, "consent_phone": False, "consent_sms": False, "unsubscribed": False,
-            "version": 1, "created_at": CREATED, "updated_at": CREATED}
+    return {
+        "first_name": rng.choice(FIRST),
+        "last_name": f"{rng.choice(LAST)}{n % 997}",
+        "email": f"c{n}@example.com",
+        "city": rng.choice(CITIES),
+        "company_id": rng.randint(1, 100),
+        "owner_id": rng.randint(1, 10),
+        "lifecycle_stage": "lead",
+        "tags": [],
+        "custom": {},
+        "consent_email": True,
+        "consent_phone": False,
+        "consent_sms": False,
+        "unsubscribed": False,
+        "version": 1,
+        "created_at": CREATED,
+        "updated_at": CREATED,
+    }
 
 
 def timings(call: Callable[[], object], repeat: int) -> tuple[float, float]:
@@ -77,8 +91,9 @@ def measure(path: Path, repeat: int) -> dict[str, tuple[float, float]]:
         cases = {
             "open grid (admin, page 1)": lambda: list_page(session, admin, "contacts", sort=sort),
             "open grid (staff, page 1)": lambda: list_page(session, staff, "contacts", sort=sort),
-            "city filter, page 5": lambda: list_page(session, admin, "contacts", sort=sort, page=5,
-                                                     filters=[Filter(field="city", value="Milano")]),
+            "city filter, page 5": lambda: list_page(
+                session, admin, "contacts", sort=sort, page=5, filters=[Filter(field="city", value="Milano")]
+            ),
             "search 'rossi1'": lambda: list_page(session, admin, "contacts", search="rossi1"),
         }
         return {name: timings(call, repeat) for name, call in cases.items()}

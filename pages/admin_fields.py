@@ -4,7 +4,7 @@ import streamlit as st
 
 from app.ui.session import current_user, db_session
 from core.errors import CRMError
-from core.models.base import CUSTOMISABLE_ENTITIES, CUSTOM_FIELD_TYPES
+from core.models.base import CUSTOM_FIELD_TYPES, CUSTOMISABLE_ENTITIES
 from core.services import custom_field_definitions
 from core.services.custom_fields import definitions
 
@@ -14,8 +14,19 @@ with db_session() as session:
     entity = st.selectbox("Entity", CUSTOMISABLE_ENTITIES)
     existing = definitions(session, entity)
     if existing:
-        st.dataframe([{"Name": d.name, "Label": d.label, "Type": d.field_type, "Required": d.required,
-                       "Options": ", ".join(d.options)} for d in existing], hide_index=True)
+        st.dataframe(
+            [
+                {
+                    "Name": d.name,
+                    "Label": d.label,
+                    "Type": d.field_type,
+                    "Required": d.required,
+                    "Options": ", ".join(d.options),
+                }
+                for d in existing
+            ],
+            hide_index=True,
+        )
     else:
         st.info(f"No custom fields on {entity} yet.")
 
@@ -29,10 +40,18 @@ with db_session() as session:
         required = st.checkbox("Required")
         if st.form_submit_button("Add field", type="primary"):
             try:
-                custom_field_definitions.create(session=session, user=user, data={
-                    "entity": entity, "label": label, "name": name or label.lower().replace(" ", "_"),
-                    "field_type": kind, "required": required,
-                    "options": [o.strip() for o in options.split(",") if o.strip()]})
+                custom_field_definitions.create(
+                    session=session,
+                    user=user,
+                    data={
+                        "entity": entity,
+                        "label": label,
+                        "name": name or label.lower().replace(" ", "_"),
+                        "field_type": kind,
+                        "required": required,
+                        "options": [o.strip() for o in options.split(",") if o.strip()],
+                    },
+                )
             except CRMError as error:
                 st.error(str(error))
             else:

@@ -14,14 +14,22 @@ with db_session() as session:
     user = current_user(session)
     cols = st.columns(4)
     entity = cols[0].selectbox("Entity", ["", *ENTITIES], format_func=lambda e: e or "all")
-    action = cols[1].selectbox("Action", ["", "create", "update", "delete", "restore", "bulk"],
-                               format_func=lambda a: a or "all")
+    action = cols[1].selectbox(
+        "Action", ["", "create", "update", "delete", "restore", "bulk"], format_func=lambda a: a or "all"
+    )
     username = cols[2].text_input("User")
     record_id = cols[3].number_input("Record id", min_value=0, step=1)
     page_number = st.session_state.get("audit-page", 1)
     try:
-        page = audit_page(session, user, entity=entity or None, action=action or None,
-                          username=username or None, entity_id=int(record_id) or None, page=page_number)
+        page = audit_page(
+            session,
+            user,
+            entity=entity or None,
+            action=action or None,
+            username=username or None,
+            entity_id=int(record_id) or None,
+            page=page_number,
+        )
     except CRMError as error:
         st.error(str(error))
         st.stop()
@@ -36,13 +44,19 @@ with db_session() as session:
     deletions = frame[frame["action"] == "delete"]
     if not deletions.empty:
         with st.expander("Restore a deleted record"):
-            choice = st.selectbox("Deleted record", deletions.index,
-                                  format_func=lambda i: f"{deletions.at[i, 'entity']} #{deletions.at[i, 'entity_id']}"
-                                                        f" deleted {deletions.at[i, 'at']:%Y-%m-%d %H:%M}")
+            choice = st.selectbox(
+                "Deleted record",
+                deletions.index,
+                format_func=lambda i: (
+                    f"{deletions.at[i, 'entity']} #{deletions.at[i, 'entity_id']}"
+                    f" deleted {deletions.at[i, 'at']:%Y-%m-%d %H:%M}"
+                ),
+            )
             if st.button("Restore"):
                 try:
-                    restore_deleted(session, user, deletions.at[choice, "entity"],
-                                    int(deletions.at[choice, "entity_id"]))
+                    restore_deleted(
+                        session, user, deletions.at[choice, "entity"], int(deletions.at[choice, "entity_id"])
+                    )
                 except CRMError as error:
                     st.error(str(error))
                 else:

@@ -15,22 +15,33 @@ from core.services.listing import LABEL_TO_KEY
 
 # Columns whose values come from a fixed list, per entity where the same name means different lists.
 CHOICES: dict[str, tuple[str, ...]] = {
-    "lifecycle_stage": vocab.LIFECYCLE_STAGES, "gender": vocab.GENDERS,
-    "preferred_channel": vocab.CONTACT_CHANNELS, "channel": vocab.CHANNELS,
-    "direction": vocab.DIRECTIONS, "priority": vocab.PRIORITIES, "recurrence": vocab.RECURRENCES,
-    "role": vocab.ROLES, "source": vocab.CONTACT_SOURCES,
+    "lifecycle_stage": vocab.LIFECYCLE_STAGES,
+    "gender": vocab.GENDERS,
+    "preferred_channel": vocab.CONTACT_CHANNELS,
+    "channel": vocab.CHANNELS,
+    "direction": vocab.DIRECTIONS,
+    "priority": vocab.PRIORITIES,
+    "recurrence": vocab.RECURRENCES,
+    "role": vocab.ROLES,
+    "source": vocab.CONTACT_SOURCES,
 }
 STATUS_CHOICES = {
-    "deals": vocab.DEAL_STATUSES, "orders": vocab.ORDER_STATUSES, "tasks": vocab.TASK_STATUSES,
-    "cases": vocab.CASE_STATUSES, "campaigns": vocab.CAMPAIGN_STATUSES,
+    "deals": vocab.DEAL_STATUSES,
+    "orders": vocab.ORDER_STATUSES,
+    "tasks": vocab.TASK_STATUSES,
+    "cases": vocab.CASE_STATUSES,
+    "campaigns": vocab.CAMPAIGN_STATUSES,
 }
-ENTITY_CHOICES = {("campaigns", "channel"): vocab.CAMPAIGN_CHANNELS,
-                  ("activities", "source"): vocab.ACTIVITY_SOURCES}
+ENTITY_CHOICES = {
+    ("campaigns", "channel"): vocab.CAMPAIGN_CHANNELS,
+    ("activities", "source"): vocab.ACTIVITY_SOURCES,
+}
 MONEY = {"amount", "price", "total", "household_income", "budget", "unit_price"}
 
 
-def column_config(session: Session, entity: str, columns: list[str], read_only: frozenset[str],
-                  required: set[str]) -> dict[str, Any]:
+def column_config(
+    session: Session, entity: str, columns: list[str], read_only: frozenset[str], required: set[str]
+) -> dict[str, Any]:
     config = {name: _config_for(session, entity, name, name in required) for name in columns}
     for name in read_only & set(columns):
         config[name] = _disabled(config[name], name)
@@ -42,8 +53,11 @@ def _config_for(session: Session, entity: str, name: str, required: bool) -> Any
     options = _options(session, entity, name)
     if options is not None:
         return st.column_config.SelectboxColumn(label, options=options, required=required)
-    custom = {d.name: d for d in custom_fields.definitions(session, entity)} \
-        if ENTITIES[entity].has_custom_fields else {}
+    custom = (
+        {d.name: d for d in custom_fields.definitions(session, entity)}
+        if ENTITIES[entity].has_custom_fields
+        else {}
+    )
     if name in custom:
         return _custom_config(custom[name])
     return _typed_config(entity, name, label, required)
@@ -53,7 +67,9 @@ def _typed_config(entity: str, name: str, label: str, required: bool) -> Any:
     column = ENTITIES[entity].__table__.columns.get(name)
     kind = column.type if column is not None else None
     if name == "email":
-        return st.column_config.TextColumn(label, required=required, validate=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
+        return st.column_config.TextColumn(
+            label, required=required, validate=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$"
+        )
     if name == "website":
         return st.column_config.LinkColumn(label)
     if isinstance(kind, Boolean):
@@ -64,8 +80,9 @@ def _typed_config(entity: str, name: str, label: str, required: bool) -> Any:
         return st.column_config.DateColumn(label, format="YYYY-MM-DD", required=required)
     if isinstance(kind, Float):
         money = name in MONEY
-        return st.column_config.NumberColumn(label, min_value=0 if money else None,
-                                             format="%.2f" if money else None, required=required)
+        return st.column_config.NumberColumn(
+            label, min_value=0 if money else None, format="%.2f" if money else None, required=required
+        )
     if isinstance(kind, Integer):
         return st.column_config.NumberColumn(label, step=1, required=required)
     return st.column_config.TextColumn(label, required=required)
@@ -74,7 +91,9 @@ def _typed_config(entity: str, name: str, label: str, required: bool) -> Any:
 def _custom_config(definition: Any) -> Any:
     label = definition.label
     if definition.field_type == "select":
-        return st.column_config.SelectboxColumn(label, options=definition.options, required=definition.required)
+        return st.column_config.SelectboxColumn(
+            label, options=definition.options, required=definition.required
+        )
     if definition.field_type == "number":
         return st.column_config.NumberColumn(label, required=definition.required)
     if definition.field_type == "checkbox":

@@ -41,28 +41,41 @@ def _view_state(view: GridView) -> dict[str, Any]:
     """The grid's filters, search, sort, columns and page, kept per entity for this browser session."""
     key = f"view:{view.entity}"
     if key not in st.session_state:
-        st.session_state[key] = {"filters": [], "search": "", "sort": [list(s) for s in view.default_sort],
-                                 "columns": list(view.columns), "page_size": 50, "nonce": 0}
+        st.session_state[key] = {
+            "filters": [],
+            "search": "",
+            "sort": [list(s) for s in view.default_sort],
+            "columns": list(view.columns),
+            "page_size": 50,
+            "nonce": 0,
+        }
     return st.session_state[key]
 
 
 def _filter_bar(session: Session, view: GridView, state: dict[str, Any]) -> None:
     available = grid_columns(session, view.entity)
     top = st.columns([3, 2, 1, 1])
-    state["search"] = top[0].text_input("Search", value=state["search"], placeholder="Name, email… (prefix)",
-                                        key=f"search:{view.entity}")
+    state["search"] = top[0].text_input(
+        "Search", value=state["search"], placeholder="Name, email… (prefix)", key=f"search:{view.entity}"
+    )
     sort_column, descending = (state["sort"] or [["id", True]])[0]
-    sort_column = top[1].selectbox("Sort by", available, index=_index(available, sort_column),
-                                   key=f"sort:{view.entity}")
+    sort_column = top[1].selectbox(
+        "Sort by", available, index=_index(available, sort_column), key=f"sort:{view.entity}"
+    )
     descending = top[2].toggle("Descending", value=descending, key=f"desc:{view.entity}")
     # The chosen column first; the view's other sort keys stay as tie-breakers.
     state["sort"] = [[sort_column, descending], *[s for s in state["sort"] if s[0] != sort_column]]
-    state["page_size"] = top[3].selectbox("Rows per page", PAGE_SIZES,
-                                          index=PAGE_SIZES.index(state["page_size"]), key=f"size:{view.entity}")
+    state["page_size"] = top[3].selectbox(
+        "Rows per page", PAGE_SIZES, index=PAGE_SIZES.index(state["page_size"]), key=f"size:{view.entity}"
+    )
     with st.expander(f"Filters ({len(state['filters'])}) and columns", icon=":material/filter_list:"):
         _filter_editor(view, state, available)
-        state["columns"] = st.multiselect("Visible columns", available, default=[
-            c for c in state["columns"] if c in available], key=f"cols:{view.entity}")
+        state["columns"] = st.multiselect(
+            "Visible columns",
+            available,
+            default=[c for c in state["columns"] if c in available],
+            key=f"cols:{view.entity}",
+        )
 
 
 def _filter_editor(view: GridView, state: dict[str, Any], available: list[str]) -> None:
@@ -87,9 +100,17 @@ def _grid(session: Session, user: User, view: GridView, state: dict[str, Any]) -
     sort = [tuple(s) for s in state["sort"]]
     page_key = f"page:{view.entity}:{_digest(state, exclude=('nonce',))}"
     try:
-        page = list_page(session, user, view.entity, filters=filters, search=state["search"], sort=sort,
-                         page=st.session_state.get(page_key, 1), page_size=state["page_size"],
-                         count_cap=None if st.session_state.get(f"exact:{page_key}") else COUNT_CAP)
+        page = list_page(
+            session,
+            user,
+            view.entity,
+            filters=filters,
+            search=state["search"],
+            sort=sort,
+            page=st.session_state.get(page_key, 1),
+            page_size=state["page_size"],
+            count_cap=None if st.session_state.get(f"exact:{page_key}") else COUNT_CAP,
+        )
     except CRMError as error:
         st.error(f"{error} — change or remove the filter.")
         return
@@ -101,8 +122,14 @@ def _grid(session: Session, user: User, view: GridView, state: dict[str, Any]) -
     config["version"] = None  # kept in the frame for conflict checks, not shown
     # A range index: the editor needs one to add rows, and positions map to ids through iloc.
     frame = _stable_frame(view.entity, editor_key, page.frame[columns].reset_index(drop=True))
-    st.data_editor(frame, key=editor_key, column_config=config, hide_index=True,
-                   num_rows="dynamic" if view.can_add else "delete", width="stretch")
+    st.data_editor(
+        frame,
+        key=editor_key,
+        column_config=config,
+        hide_index=True,
+        num_rows="dynamic" if view.can_add else "delete",
+        width="stretch",
+    )
     _footer(page, page_key)
     _save_bar(session, user, view, frame, editor_key, state)
     _downloads(session, user, view, filters, state, sort)
@@ -140,63 +167,92 @@ def _footer(page: Any, page_key: str) -> None:
     last = min(page.page * page.page_size, page.total)
     total = f"{page.total:,}" if page.exact else f"{page.total:,}+"
     left, middle, right = st.columns([3, 1, 3], vertical_alignment="center")
-    left.caption(f"Rows {first:,}–{last:,} of {total} · page {page.page:,} of {page.pages:,}"
-                 + ("" if page.exact else "+"))
-    if not page.exact and middle.button("Count all", key=f"count:{page_key}",
-                                        help="Counting a very large table takes a moment"):
+    left.caption(
+        f"Rows {first:,}–{last:,} of {total} · page {page.page:,} of {page.pages:,}"
+        + ("" if page.exact else "+")
+    )
+    if not page.exact and middle.button(
+        "Count all", key=f"count:{page_key}", help="Counting a very large table takes a moment"
+    ):
         st.session_state[f"exact:{page_key}"] = True
         st.rerun()
     with right:
         st.pagination(page.pages, default=page.page, key=page_key)
 
 
-def _save_bar(session: Session, user: User, view: GridView, frame: pd.DataFrame,
-              editor_key: str, state: dict[str, Any]) -> None:
+def _save_bar(
+    session: Session, user: User, view: GridView, frame: pd.DataFrame, editor_key: str, state: dict[str, Any]
+) -> None:
     editor_state = st.session_state.get(editor_key)
     undo_key = f"undo:{view.entity}"
     left, middle, right = st.columns([1, 1, 4])
-    if left.button("Save changes", type="primary", disabled=not has_changes(editor_state),
-                   key=f"save:{view.entity}", icon=":material/save:"):
+    if left.button(
+        "Save changes",
+        type="primary",
+        disabled=not has_changes(editor_state),
+        key=f"save:{view.entity}",
+        icon=":material/save:",
+    ):
         _save(session, user, view, frame, editor_state, state, undo_key)
     if middle.button("Discard", disabled=not has_changes(editor_state), key=f"discard:{view.entity}"):
         state["nonce"] += 1
         st.rerun()
     if st.session_state.get(undo_key):
         deleted = st.session_state[undo_key]
-        if right.button(f"Undo delete of {len(deleted)} row(s)", key=f"undo-btn:{view.entity}",
-                        icon=":material/undo:"):
+        if right.button(
+            f"Undo delete of {len(deleted)} row(s)", key=f"undo-btn:{view.entity}", icon=":material/undo:"
+        ):
             _undo_delete(session, user, view, deleted, undo_key, state)
 
 
-def _save(session: Session, user: User, view: GridView, frame: pd.DataFrame, editor_state: Any,
-          state: dict[str, Any], undo_key: str) -> None:
+def _save(
+    session: Session,
+    user: User,
+    view: GridView,
+    frame: pd.DataFrame,
+    editor_state: Any,
+    state: dict[str, Any],
+    undo_key: str,
+) -> None:
     edits, added, deleted = editor_changes(frame, editor_state)
     try:
-        summary = save_grid(session=session, user=user, entity=view.entity, edits=edits,
-                            added=added, deleted=deleted)
+        summary = save_grid(
+            session=session, user=user, entity=view.entity, edits=edits, added=added, deleted=deleted
+        )
     except GridSaveRejected as rejected:
-        st.error(f"Nothing was saved. Fix the {len(rejected.errors)} problem(s) below and save again; "
-                 "your edits are kept.", icon=":material/error:")
+        st.error(
+            f"Nothing was saved. Fix the {len(rejected.errors)} problem(s) below and save again; "
+            "your edits are kept.",
+            icon=":material/error:",
+        )
         st.dataframe(_error_table(rejected, frame, added), hide_index=True, width="stretch")
         return
     st.session_state[undo_key] = summary.deleted_ids
     state["nonce"] += 1  # a fresh editor over the saved data
-    st.toast(f"Saved: {summary.updated} edited, {summary.created} added, "
-             f"{len(summary.deleted_ids)} deleted.", icon=":material/check:")
+    st.toast(
+        f"Saved: {summary.updated} edited, {summary.created} added, {len(summary.deleted_ids)} deleted.",
+        icon=":material/check:",
+    )
     st.rerun()
 
 
-def _error_table(rejected: GridSaveRejected, frame: pd.DataFrame, added: list[dict[str, Any]]) -> pd.DataFrame:
+def _error_table(
+    rejected: GridSaveRejected, frame: pd.DataFrame, added: list[dict[str, Any]]
+) -> pd.DataFrame:
     rows = []
     for error in rejected.errors:
-        where = (f"new row {error.row + 1}" if error.action == "add"
-                 else f"row {error.row + 1} (id {frame.iloc[error.row]['id']})")
+        where = (
+            f"new row {error.row + 1}"
+            if error.action == "add"
+            else f"row {error.row + 1} (id {frame.iloc[error.row]['id']})"
+        )
         rows.append({"Where": where, "Column": error.column, "Problem": error.message})
     return pd.DataFrame(rows)
 
 
-def _undo_delete(session: Session, user: User, view: GridView, deleted: list[int], undo_key: str,
-                 state: dict[str, Any]) -> None:
+def _undo_delete(
+    session: Session, user: User, view: GridView, deleted: list[int], undo_key: str, state: dict[str, Any]
+) -> None:
     service = SERVICES[view.entity]
     try:
         with batch(session):
@@ -210,15 +266,25 @@ def _undo_delete(session: Session, user: User, view: GridView, deleted: list[int
     st.rerun()
 
 
-def _downloads(session: Session, user: User, view: GridView, filters: list[Filter],
-               state: dict[str, Any], sort: list[Any]) -> None:
+def _downloads(
+    session: Session,
+    user: User,
+    view: GridView,
+    filters: list[Filter],
+    state: dict[str, Any],
+    sort: list[Any],
+) -> None:
     with st.popover("Download", icon=":material/download:"):
         st.caption("Every row of the current view (filters, search, sort), visible columns only.")
         if st.button("Prepare CSV and Excel files", key=f"prep:{view.entity}"):
             frame = list_all(session, user, view.entity, filters=filters, search=state["search"], sort=sort)
             frame = frame[[c for c in ["id", *state["columns"]] if c in frame.columns]]
-            st.download_button("Download CSV", frame.to_csv(index=False).encode("utf-8"),
-                               file_name=f"{view.entity}.csv", mime="text/csv")
+            st.download_button(
+                "Download CSV",
+                frame.to_csv(index=False).encode("utf-8"),
+                file_name=f"{view.entity}.csv",
+                mime="text/csv",
+            )
             st.download_button("Download Excel", _xlsx(frame), file_name=f"{view.entity}.xlsx")
 
 
@@ -238,12 +304,16 @@ def _saved_view_bar(session: Session, user: User, view: GridView, state: dict[st
                 _store_view(session, user, view, state, name, shared)
 
 
-def _store_view(session: Session, user: User, view: GridView, state: dict[str, Any], name: str,
-                shared: bool) -> None:
+def _store_view(
+    session: Session, user: User, view: GridView, state: dict[str, Any], name: str, shared: bool
+) -> None:
     config = {k: state[k] for k in ("filters", "search", "sort", "columns", "page_size")}
     try:
-        saved_views.create(session=session, user=user, data={
-            "entity": view.entity, "name": name, "shared": shared, "config": config})
+        saved_views.create(
+            session=session,
+            user=user,
+            data={"entity": view.entity, "name": name, "shared": shared, "config": config},
+        )
     except CRMError as error:
         st.error(str(error))
         return

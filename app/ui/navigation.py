@@ -19,8 +19,18 @@ def _grid_page(entity: str) -> Any:
 def navigation(role: str) -> dict[str, list[Any]]:
     sections: dict[str, list[Any]] = {
         "Overview": [st.Page(f"{PAGES_DIR}/home.py", title="Home", icon=":material/home:", default=True)],
-        "Customers": [_grid_page(e) for e in ("contacts", "companies", "activities")],
-        "Sales": [_grid_page(e) for e in ("deals", "orders", "products")],
+        "Customers": [
+            _grid_page("contacts"), _grid_page("companies"),
+            st.Page(f"{PAGES_DIR}/contact.py", title="Contact 360", icon=":material/contact_page:"),
+            st.Page(f"{PAGES_DIR}/company.py", title="Company 360", icon=":material/domain:"),
+            _grid_page("activities"),
+        ],
+        "Sales": [
+            st.Page(f"{PAGES_DIR}/pipeline.py", title="Pipeline board", icon=":material/view_kanban:"),
+            _grid_page("deals"),
+            st.Page(f"{PAGES_DIR}/deal.py", title="Deal 360", icon=":material/request_quote:"),
+            _grid_page("orders"), _grid_page("products"),
+        ],
         "Service": [_grid_page(e) for e in ("tasks", "cases", "campaigns")],
         "Data": [st.Page(f"{PAGES_DIR}/import_data.py", title="Import", icon=":material/upload_file:")],
     }

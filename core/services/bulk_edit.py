@@ -49,13 +49,22 @@ class SaveSummary:
 class GridSaveRejected(CRMError):
     def __init__(self, errors: list[RowError]):
         self.errors = errors
-        super().__init__(f"Nothing was saved: {len(errors)} cell(s) need attention. "
-                         + "; ".join(str(e) for e in errors[:5]))
+        super().__init__(
+            f"Nothing was saved: {len(errors)} cell(s) need attention. "
+            + "; ".join(str(e) for e in errors[:5])
+        )
 
 
-def save_grid(*, session: Session, user: User, entity: str, edits: list[RowEdit],
-              added: list[dict[str, Any]], deleted: list[tuple[int, int, int]],
-              source: str = "grid") -> SaveSummary:
+def save_grid(
+    *,
+    session: Session,
+    user: User,
+    entity: str,
+    edits: list[RowEdit],
+    added: list[dict[str, Any]],
+    deleted: list[tuple[int, int, int]],
+    source: str = "grid",
+) -> SaveSummary:
     """Apply a grid's changes; `deleted` holds (row, record_id, version)."""
     service, summary, errors = SERVICES[entity], SaveSummary(), []
     try:
@@ -63,11 +72,21 @@ def save_grid(*, session: Session, user: User, entity: str, edits: list[RowEdit]
             for edit in edits:
                 errors += _attempt("edit", edit.row, lambda e=edit: _apply_edit(session, user, entity, e))
             for row, values in enumerate(added):
-                errors += _attempt("add", row, lambda v=values: service.create(
-                    session=session, user=user, data=to_fields(session, entity, v), source=source))
+                errors += _attempt(
+                    "add",
+                    row,
+                    lambda v=values: service.create(
+                        session=session, user=user, data=to_fields(session, entity, v), source=source
+                    ),
+                )
             for row, record_id, version in deleted:
-                errors += _attempt("delete", row, lambda r=record_id, v=version: service.delete(
-                    session=session, user=user, record_id=r, expected_version=v, source=source))
+                errors += _attempt(
+                    "delete",
+                    row,
+                    lambda r=record_id, v=version: service.delete(
+                        session=session, user=user, record_id=r, expected_version=v, source=source
+                    ),
+                )
             if errors:
                 raise GridSaveRejected(errors)
     except ConflictError as error:  # raised by the final flush/commit: someone saved meanwhile
@@ -91,14 +110,22 @@ def _apply_edit(session: Session, user: User, entity: str, edit: RowEdit) -> Non
     service = SERVICES[entity]
     record = service.get(session=session, user=user, record_id=edit.record_id)
     changes = to_fields(session, entity, edit.changes, current=record)
-    service.update(session=session, user=user, record_id=edit.record_id, changes=changes,
-                   expected_version=edit.version, source="grid")
+    service.update(
+        session=session,
+        user=user,
+        record_id=edit.record_id,
+        changes=changes,
+        expected_version=edit.version,
+        source="grid",
+    )
 
 
 def to_fields(session: Session, entity: str, values: dict[str, Any], current: Any = None) -> dict[str, Any]:
     """Grid columns -> service fields: labels become ids, custom columns go into `custom`."""
     model = ENTITIES[entity]
-    custom_names = {d.name for d in custom_fields.definitions(session, entity)} if model.has_custom_fields else set()
+    custom_names = (
+        {d.name for d in custom_fields.definitions(session, entity)} if model.has_custom_fields else set()
+    )
     fields: dict[str, Any] = {}
     custom: dict[str, Any] = dict(getattr(current, "custom", None) or {})
     errors: list[FieldError] = []
@@ -150,8 +177,11 @@ def _find_stage(session: Session, text: str, row: dict[str, Any], current: Any) 
     if row.get("pipeline"):
         pipeline_id = _find(session, Pipeline, Pipeline.name, str(row["pipeline"]), "pipeline")
     pipeline_id = pipeline_id or ensure_default_pipeline(session).id
-    stages = session.scalars(select(Stage).where(Stage.pipeline_id == pipeline_id,
-                                                 Stage.deleted_at.is_(None)).order_by(Stage.position))
+    stages = session.scalars(
+        select(Stage)
+        .where(Stage.pipeline_id == pipeline_id, Stage.deleted_at.is_(None))
+        .order_by(Stage.position)
+    )
     names = []
     for stage in stages:
         if stage.name.lower() == text.lower():

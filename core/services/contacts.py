@@ -32,7 +32,9 @@ def _check_email_unique(session: Session, contact: Contact) -> None:
     other = session.execute(query.limit(1)).first()
     if other is not None:
         name = f"{other.first_name} {other.last_name}".strip()
-        raise ValidationError([FieldError("email", f"{contact.email} is already used by {name} (#{other.id})")])
+        raise ValidationError(
+            [FieldError("email", f"{contact.email} is already used by {name} (#{other.id})")]
+        )
 
 
 companies = EntityService(EntityRules("companies", CompanyIn, before_save=_check_company))

@@ -50,9 +50,11 @@ orders = EntityService(EntityRules("orders", OrderIn, before_save=_check_order))
 
 def options_of(session: Session, product_id: int) -> dict[str, list[ProductOption]]:
     """A product's options grouped by name: {"colour": [red, blue], "size": [...]}."""
-    query = select(ProductOption).where(
-        ProductOption.product_id == product_id, ProductOption.deleted_at.is_(None)
-    ).order_by(ProductOption.name, ProductOption.id)
+    query = (
+        select(ProductOption)
+        .where(ProductOption.product_id == product_id, ProductOption.deleted_at.is_(None))
+        .order_by(ProductOption.name, ProductOption.id)
+    )
     grouped: dict[str, list[ProductOption]] = {}
     for option in session.scalars(query):
         grouped.setdefault(option.name, []).append(option)
@@ -67,15 +69,17 @@ def configured_price(session: Session, product: Product, chosen: dict[str, str])
         match = next((o for o in available.get(name, []) if o.value == value), None)
         if match is None:
             values = ", ".join(o.value for o in available.get(name, [])) or "none"
-            raise ValidationError.single(f"options.{name}", f"{product.name} has no {name} "
-                                                            f"{value!r} (available: {values})")
+            raise ValidationError.single(
+                f"options.{name}", f"{product.name} has no {name} {value!r} (available: {values})"
+            )
         price += match.price_delta
     return round(price, 2)
 
 
 @use_case
-def place_order(*, session: Session, user: User, data: dict[str, Any],
-                lines: list[dict[str, Any]], source: str = "app") -> Order:
+def place_order(
+    *, session: Session, user: User, data: dict[str, Any], lines: list[dict[str, Any]], source: str = "app"
+) -> Order:
     """Create an order with its lines; prices default to the configured product price."""
     if not lines:
         raise ValidationError.single("lines", "an order needs at least one product")
@@ -83,17 +87,29 @@ def place_order(*, session: Session, user: User, data: dict[str, Any],
     values.setdefault("owner_id", user.id)
     clean = validate(session, orders.rules, values)
     permissions.require_write(session, user, "orders", None, new_owner_id=clean.get("owner_id"))
-    order = Order(**{**clean, "order_number": clean["order_number"] or _next_order_number(session),
-                     "ordered_at": clean["ordered_at"] or now()})
+    order = Order(
+        **{
+            **clean,
+            "order_number": clean["order_number"] or _next_order_number(session),
+            "ordered_at": clean["ordered_at"] or now(),
+        }
+    )
     _check_order(session, user, order, clean)
     _check_order_number(session, order.order_number)
     session.add(order)
     session.flush()
     order.total = _add_lines(session, order, lines)
     _promote_to_customer(session, user, order.contact_id, source)
-    audit(session, user, "create", "orders", order.id, None,
-          {**snapshot(order), "lines": [snapshot(line) for line in order_lines(session, order.id)]},
-          source)
+    audit(
+        session,
+        user,
+        "create",
+        "orders",
+        order.id,
+        None,
+        {**snapshot(order), "lines": [snapshot(line) for line in order_lines(session, order.id)]},
+        source,
+    )
     commit(session)
     return order
 
@@ -107,11 +123,23 @@ def _add_lines(session: Session, order: Order, lines: list[dict[str, Any]]) -> f
             raise ValidationError(pydantic_errors(exc, row=position)) from None
         product = session.get(Product, line.product_id)
         if product is None or product.deleted_at is not None:
-            raise ValidationError([FieldError("product_id", f"there is no product {line.product_id}", position)])
-        unit_price = line.unit_price if line.unit_price is not None else configured_price(
-            session, product, line.options)
-        session.add(OrderLine(order_id=order.id, product_id=product.id, quantity=line.quantity,
-                              unit_price=unit_price, options=line.options))
+            raise ValidationError(
+                [FieldError("product_id", f"there is no product {line.product_id}", position)]
+            )
+        unit_price = (
+            line.unit_price
+            if line.unit_price is not None
+            else configured_price(session, product, line.options)
+        )
+        session.add(
+            OrderLine(
+                order_id=order.id,
+                product_id=product.id,
+                quantity=line.quantity,
+                unit_price=unit_price,
+                options=line.options,
+            )
+        )
         total += line.quantity * unit_price
     session.flush()
     return round(total, 2)
@@ -140,13 +168,15 @@ def _next_order_number(session: Session) -> str:
 
 
 def order_lines(session: Session, order_id: int) -> list[OrderLine]:
-    return list(session.scalars(select(OrderLine).where(OrderLine.order_id == order_id)
-                                .order_by(OrderLine.id)))
+    return list(
+        session.scalars(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id))
+    )
 
 
 def find_product_by_sku(session: Session, sku: str) -> Product:
-    product = session.scalars(select(Product).where(func.lower(Product.sku) == sku.strip().lower(),
-                                                     Product.deleted_at.is_(None))).first()
+    product = session.scalars(
+        select(Product).where(func.lower(Product.sku) == sku.strip().lower(), Product.deleted_at.is_(None))
+    ).first()
     if product is None:
         raise NotFound(f"There is no product with SKU {sku}.")
     return product

@@ -18,7 +18,11 @@ from core.errors import PermissionDenied
 from core.models import ENTITIES, Editable, User, singular
 
 SETTINGS_ENTITIES = {
-    "users", "pipelines", "stages", "custom_field_definitions", "automation_rules",
+    "users",
+    "pipelines",
+    "stages",
+    "custom_field_definitions",
+    "automation_rules",
 }
 MANAGER_REFERENCE_ENTITIES = {"products", "product_options", "segments"}
 
@@ -76,8 +80,14 @@ def can_read(session: Any, user: User, record: Editable) -> bool:
     return _owner_in_reach(session, user, getattr(record, record.owner_field))
 
 
-def require_write(session: Any, user: User, entity: str, record: Editable | None,
-                  new_owner_id: int | None = None, owner_changes: bool = False) -> None:
+def require_write(
+    session: Any,
+    user: User,
+    entity: str,
+    record: Editable | None,
+    new_owner_id: int | None = None,
+    owner_changes: bool = False,
+) -> None:
     """Raise PermissionDenied unless `user` may create (record None) or change `record`."""
     require_active(user)
     if entity in SETTINGS_ENTITIES:
@@ -88,10 +98,9 @@ def require_write(session: Any, user: User, entity: str, record: Editable | None
         return
     if record is not None and not can_read(session, user, record):
         raise PermissionDenied(f"You may not change this {singular(entity)}: it belongs to someone else.")
-    if (record is None or owner_changes) and ENTITIES[entity].owner_field is not None:
-        if not _owner_in_reach(session, user, new_owner_id):
-            raise PermissionDenied(
-                "You may only assign records to yourself"
-                + (" or to members of your team." if user.role == "manager" else ".")
-            )
-
+    assigns_owner = (record is None or owner_changes) and ENTITIES[entity].owner_field is not None
+    if assigns_owner and not _owner_in_reach(session, user, new_owner_id):
+        raise PermissionDenied(
+            "You may only assign records to yourself"
+            + (" or to members of your team." if user.role == "manager" else ".")
+        )

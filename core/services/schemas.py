@@ -214,7 +214,9 @@ class ActivityIn(Input):
     subject: Text = Field(default=None, max_length=300)
     notes: Text = Field(default=None, max_length=10_000)
     outcome: Text = Field(default=None, max_length=200)
-    duration_minutes: Annotated[Annotated[int, Field(ge=0, le=10_000)] | None, BeforeValidator(_blank_to_none)] = None
+    duration_minutes: Annotated[
+        Annotated[int, Field(ge=0, le=10_000)] | None, BeforeValidator(_blank_to_none)
+    ] = None
     owner_id: OptionalId = None
     source: choice(vocab.ACTIVITY_SOURCES) = "manual"
     custom: dict[str, Any] = Field(default_factory=dict)

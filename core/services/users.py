@@ -42,8 +42,9 @@ def count_users(session: Session) -> int:
 
 
 @use_case
-def create_user(*, session: Session, actor: User | None, data: dict[str, Any], password: str,
-                source: str = "app") -> User:
+def create_user(
+    *, session: Session, actor: User | None, data: dict[str, Any], password: str, source: str = "app"
+) -> User:
     """Create a user. With no users yet (first run), the first one is created as an admin."""
     first_run = count_users(session) == 0
     if not first_run:
@@ -78,14 +79,14 @@ def set_password(*, session: Session, actor: User, user_id: int, password: str) 
 
 def _check_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ValidationError([FieldError("password", f"must have at least {MIN_PASSWORD_LENGTH} characters")])
+        raise ValidationError(
+            [FieldError("password", f"must have at least {MIN_PASSWORD_LENGTH} characters")]
+        )
 
 
 def authenticate(*, session: Session, username: str, password: str) -> User:
     """The active user with these credentials; repeated failures lock the account for a while."""
-    user = session.scalars(
-        select(User).where(func.lower(User.username) == username.strip().lower())
-    ).first()
+    user = session.scalars(select(User).where(func.lower(User.username) == username.strip().lower())).first()
     refusal = AuthenticationError("Wrong username or password.")
     if user is None or user.deleted_at is not None or not user.password_hash:
         _hasher.hash(password or "x")  # same work as a real check, so timing reveals nothing

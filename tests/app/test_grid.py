@@ -10,9 +10,15 @@ from tests.app.conftest import sign_in
 
 def _seed(session, owner, count: int = 60) -> None:  # type: ignore[no-untyped-def]
     for number in range(count):
-        session.add(Contact(first_name=f"P{number:03d}", last_name=f"L{number:03d}",
-                            email=f"p{number}@x.io", city="Milano" if number % 3 == 0 else "Roma",
-                            owner_id=owner.id))
+        session.add(
+            Contact(
+                first_name=f"P{number:03d}",
+                last_name=f"L{number:03d}",
+                email=f"p{number}@x.io",
+                city="Milano" if number % 3 == 0 else "Roma",
+                owner_id=owner.id,
+            )
+        )
     session.commit()
 
 
@@ -63,8 +69,11 @@ def test_bad_edit_is_refused_with_the_reason_and_kept(app_factory, session, staf
     _seed(session, staff, 3)
     at = _open_contacts(app_factory)
     key = _editor_key(at)
-    edits = {"edited_rows": {1: {"email": "not-an-email"}, 0: {"city": "Torino"}},
-             "added_rows": [{"first_name": "New", "email": "new@x.io"}], "deleted_rows": []}
+    edits = {
+        "edited_rows": {1: {"email": "not-an-email"}, 0: {"city": "Torino"}},
+        "added_rows": [{"first_name": "New", "email": "new@x.io"}],
+        "deleted_rows": [],
+    }
     at.session_state[key] = edits
     at.run()
     at.button(key="save:contacts").click().run()
@@ -82,14 +91,18 @@ def test_conflicting_edit_is_reported_not_overwritten(app_factory, session, staf
     at = _open_contacts(app_factory)
     key = _editor_key(at)
     with engine.begin() as connection:  # a colleague saves the same row meanwhile
-        connection.execute(text("UPDATE contacts SET city = 'Napoli', version = version + 1 "
-                                "WHERE first_name = 'P000'"))
+        connection.execute(
+            text("UPDATE contacts SET city = 'Napoli', version = version + 1 WHERE first_name = 'P000'")
+        )
     at.session_state[key] = {"edited_rows": {0: {"city": "Torino"}}, "added_rows": [], "deleted_rows": []}
     at.run()
     at.button(key="save:contacts").click().run()
     assert "Someone else saved" in _problems(at)["Problem"][0]
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT city FROM contacts WHERE first_name = 'P000'")).scalar() == "Napoli"
+        assert (
+            connection.execute(text("SELECT city FROM contacts WHERE first_name = 'P000'")).scalar()
+            == "Napoli"
+        )
 
 
 def test_delete_then_undo(app_factory, session, staff, engine) -> None:
@@ -100,10 +113,14 @@ def test_delete_then_undo(app_factory, session, staff, engine) -> None:
     at.run()
     at.button(key="save:contacts").click().run()
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM contacts WHERE deleted_at IS NULL")).scalar() == 2
+        assert (
+            connection.execute(text("SELECT count(*) FROM contacts WHERE deleted_at IS NULL")).scalar() == 2
+        )
     at.button(key="undo-btn:contacts").click().run()
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM contacts WHERE deleted_at IS NULL")).scalar() == 3
+        assert (
+            connection.execute(text("SELECT count(*) FROM contacts WHERE deleted_at IS NULL")).scalar() == 3
+        )
 
 
 def test_the_editor_key_is_stable_across_reruns(app_factory, session, staff) -> None:

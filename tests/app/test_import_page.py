@@ -6,10 +6,13 @@ from sqlalchemy import text
 
 from tests.app.conftest import sign_in
 
-GOOD = ("E-mail Address,first_name,last_name,city\n"
-        "ana@x.io,Ana,Rossi,Milano\nbo@x.io,Bo,Berg,Malmö\n").encode()
-BAD = ("E-mail Address,first_name,last_name,city\n"
-       "ana@x.io,Ana,Rossi,Milano\nnot-an-email,Bo,Berg,Malmö\n,,Nameless,Roma\n").encode()
+GOOD = (
+    "E-mail Address,first_name,last_name,city\nana@x.io,Ana,Rossi,Milano\nbo@x.io,Bo,Berg,Malmö\n"
+).encode()
+BAD = (
+    "E-mail Address,first_name,last_name,city\n"
+    "ana@x.io,Ana,Rossi,Milano\nnot-an-email,Bo,Berg,Malmö\n,,Nameless,Roma\n"
+).encode()
 
 
 def _upload(app_factory, content: bytes):  # type: ignore[no-untyped-def]
@@ -32,7 +35,9 @@ def test_dry_run_then_import_with_a_mapped_header(app_factory, admin, engine) ->
     at.button[1].click().run()
     assert "Imported: 2 new" in at.success[0].value
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT city FROM contacts WHERE email = 'bo@x.io'")).scalar() == "Malmö"
+        assert (
+            connection.execute(text("SELECT city FROM contacts WHERE email = 'bo@x.io'")).scalar() == "Malmö"
+        )
 
 
 def test_bad_rows_are_all_listed_and_nothing_is_written(app_factory, admin, engine) -> None:

@@ -19,7 +19,9 @@ def _seed(url: str) -> None:
     engine = make_engine(url)
     with Session(engine) as session:
         owner = session.execute(text("SELECT id FROM users WHERE username = 'sam'")).scalar()
-        session.add(Contact(first_name="Ana", last_name="Rossi", email="ana@x.io", city="Roma", owner_id=owner))
+        session.add(
+            Contact(first_name="Ana", last_name="Rossi", email="ana@x.io", city="Roma", owner_id=owner)
+        )
         session.commit()
     engine.dispose()
 
@@ -69,7 +71,7 @@ def test_edit_a_cell_save_reload_and_see_it(page, served_app) -> None:  # type: 
         try:
             page.wait_for_function("b => !b.disabled", arg=save.element_handle(), timeout=5000)
             break
-        except Exception:  # noqa: BLE001
+        except Exception:
             continue
     wait_idle(page)
     page.screenshot(path=str(ARTIFACTS / "grid-edited.png"), full_page=True)

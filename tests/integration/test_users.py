@@ -12,8 +12,12 @@ from tests.conftest import PASSWORD
 
 
 def test_first_user_becomes_admin_and_password_is_hashed(session: Session) -> None:
-    user = create_user(session=session, actor=None, password="s3cret-pass",
-                       data={"username": "Boss", "display_name": "The Boss", "role": "staff"})
+    user = create_user(
+        session=session,
+        actor=None,
+        password="s3cret-pass",
+        data={"username": "Boss", "display_name": "The Boss", "role": "staff"},
+    )
     row = session.execute(text("SELECT username, role, password_hash FROM users")).one()
     assert row[0] == "boss" and row[1] == "admin"
     assert row[2].startswith("$argon2") and "s3cret-pass" not in row[2]
@@ -24,19 +28,33 @@ def test_first_user_becomes_admin_and_password_is_hashed(session: Session) -> No
 
 def test_only_admins_add_users_once_one_exists(session: Session, staff) -> None:
     with pytest.raises(PermissionDenied):
-        create_user(session=session, actor=staff, password="long-enough",
-                    data={"username": "eve", "display_name": "Eve"})
+        create_user(
+            session=session,
+            actor=staff,
+            password="long-enough",
+            data={"username": "eve", "display_name": "Eve"},
+        )
     with pytest.raises(PermissionDenied):
-        create_user(session=session, actor=None, password="long-enough",
-                    data={"username": "eve", "display_name": "Eve"})
+        create_user(
+            session=session,
+            actor=None,
+            password="long-enough",
+            data={"username": "eve", "display_name": "Eve"},
+        )
 
 
 def test_short_password_and_taken_username_are_refused(session: Session, admin) -> None:
     with pytest.raises(ValidationError, match="at least 8 characters"):
-        create_user(session=session, actor=admin, password="short", data={"username": "x1", "display_name": "X"})
+        create_user(
+            session=session, actor=admin, password="short", data={"username": "x1", "display_name": "X"}
+        )
     with pytest.raises(ValidationError, match="already taken"):
-        create_user(session=session, actor=admin, password="long-enough",
-                    data={"username": "ADA", "display_name": "Other Ada"})
+        create_user(
+            session=session,
+            actor=admin,
+            password="long-enough",
+            data={"username": "ADA", "display_name": "Other Ada"},
+        )
 
 
 def test_wrong_password_then_lockout(session: Session, staff) -> None:

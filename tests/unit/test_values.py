@@ -25,16 +25,20 @@ def test_today_follows_the_clock_when_not_pinned(monkeypatch) -> None:
     assert config.today() == date.today()
 
 
-@pytest.mark.parametrize(("kind", "raw", "expected"), [
-    ("number", "1,250.5", 1250.5),
-    ("date", "2026-03-31", "2026-03-31"),
-    ("checkbox", "Yes", True),
-    ("select", " gold ", "gold"),
-    ("text", "  hi ", "hi"),
-])
+@pytest.mark.parametrize(
+    ("kind", "raw", "expected"),
+    [
+        ("number", "1,250.5", 1250.5),
+        ("date", "2026-03-31", "2026-03-31"),
+        ("checkbox", "Yes", True),
+        ("select", " gold ", "gold"),
+        ("text", "  hi ", "hi"),
+    ],
+)
 def test_custom_values_are_coerced(kind, raw, expected) -> None:
-    definition = CustomFieldDefinition(entity="contacts", name="f", label="F", field_type=kind,
-                                       options=["gold"])
+    definition = CustomFieldDefinition(
+        entity="contacts", name="f", label="F", field_type=kind, options=["gold"]
+    )
     assert coerce(definition, raw) == expected
 
 
@@ -45,4 +49,7 @@ def test_bad_checkbox_says_what_to_type() -> None:
 
 def test_validation_error_lists_rows_and_fields() -> None:
     error = ValidationError([FieldError("email", "is not valid", row=3), FieldError("owner", "unknown", 5)])
-    assert str(error) == "Please correct the highlighted fields: line 3, email: is not valid; line 5, owner: unknown"
+    assert (
+        str(error)
+        == "Please correct the highlighted fields: line 3, email: is not valid; line 5, owner: unknown"
+    )

@@ -1,0 +1,59 @@
+"""Company 360: a company with its contacts, deals, orders, interactions and open cases."""
+
+import streamlit as st
+
+from app.ui.record import details, md, money, quick_actions, record_id, table, timeline, when
+from app.ui.session import current_user, db_session
+from core.errors import NotFound
+from core.services.overview360 import company_360, search_companies
+
+st.title("Company 360")
+with db_session() as session:
+    user = current_user(session)
+    company_id = record_id("company", lambda text: search_companies(session, user, text))
+    if company_id is None:
+        st.info("Search for a company by name to see everything about it.", icon=":material/search:")
+        st.stop()
+    try:
+        view = company_360(session, user, company_id)
+    except NotFound as error:
+        st.error(str(error))
+        st.stop()
+    company, figures = view.company, view.figures
+
+    st.header(md(company.name), divider="blue")
+    st.caption(" · ".join(md(p) for p in (company.industry, company.city, company.country) if p)
+               or f"company #{company.id}")
+    with st.container(border=True):
+        details({
+            "Phone": company.phone, "Website": company.website, "Domain": company.domain,
+            "Address": company.address, "Employees": company.employees, "Owner": view.owner_name,
+            "Industry": company.industry, "Since": when(company.created_at, with_time=False),
+        })
+    cells = st.columns(6)
+    cells[0].metric("Contacts", f"{view.contacts_total:,}")
+    cells[1].metric("Revenue", money(figures.lifetime_revenue))
+    cells[2].metric("Orders", f"{figures.orders:,}")
+    cells[3].metric("Open deals", f"{figures.open_deals:,}", help=f"Worth {money(figures.open_deals_amount)}")
+    cells[4].metric("Last interaction", when(figures.last_interaction_at, with_time=False))
+    cells[5].metric("Open cases", f"{figures.open_cases:,}")
+
+    main, side = st.columns([2, 1], gap="medium")
+    with main:
+        tabs = st.tabs([f"Contacts ({view.contacts_total:,})", f"Timeline ({view.timeline_total:,})",
+                        f"Deals ({len(view.deals)})", f"Orders ({len(view.orders)})",
+                        f"Open cases ({len(view.cases)})"])
+        with tabs[0]:
+            table(view.contacts, "company-contacts", empty="No contacts at this company yet.",
+                  open_page="contact", label_column="name")
+        with tabs[1]:
+            timeline(view.timeline, view.timeline_total, key=f"company-timeline:{company.id}",
+                     show_contact=True)
+        with tabs[2]:
+            table(view.deals, "company-deals", empty="No deals yet.", open_page="deal")
+        with tabs[3]:
+            table(view.orders, "company-orders", empty="No orders yet.")
+        with tabs[4]:
+            table(view.cases, "company-cases", empty="No open cases.")
+    with side:
+        quick_actions(session, user, f"company:{company.id}", {"company_id": company.id}, ("log", "deal"))

@@ -13,6 +13,8 @@ st.set_page_config(page_title="CRM", page_icon=":material/handshake:", layout="w
 with db_session() as session:
     user = current_user(session)
     if user is None:
+        # Register every page (hidden) so a link to one, e.g. /contact?id=5, survives signing in.
+        st.navigation(navigation("admin"), position="hidden")
         login_gate(session)
     st.session_state["display_name"] = user.display_name
     role = user.role

@@ -96,8 +96,11 @@ def _plan_product(ctx: Context, plan: Plan, line: int, raw: dict[str, Any],
     else:
         errors = len(ctx.errors)
         custom = ctx.custom(line, raw, current and current["custom"])
+        data = cells(raw, PRODUCT_CELLS)
+        if current is not None:
+            data["sku"] = current["sku"]  # matched ignoring case: the stored spelling stays
         if len(ctx.errors) == errors:
-            settle(ctx, plan, line, ProductIn, cells(raw, PRODUCT_CELLS), current, {"custom": custom})
+            settle(ctx, plan, line, ProductIn, data, current, {"custom": custom})
 
 
 # ---- deals ---------------------------------------------------------------------------------------
@@ -118,15 +121,22 @@ class Pipelines:
 
     def find(self, line: int, name: str | None) -> Pipeline | None:
         if name is None:
-            if self.default is None:
-                self.default = ensure_default_pipeline(self.ctx.session, self.ctx.user)
-                self.stages.setdefault(self.default.id, ensure_stages(self.ctx, self.default))
-            return self.default
+            return self.default_pipeline()
         found = self.by_name.get(name.strip().lower())
+        if found is None and self.default is None:  # e.g. "Sales" before the first deal made it
+            self.default_pipeline()
+            found = self.by_name.get(name.strip().lower())
         if found is None:
             names = ", ".join(p.name for p in self.by_name.values()) or "none yet"
             self.ctx.error(line, "pipeline", f"there is no pipeline {name!r} (pipelines: {names})")
         return found
+
+    def default_pipeline(self) -> Pipeline:
+        if self.default is None:
+            self.default = ensure_default_pipeline(self.ctx.session, self.ctx.user)
+            self.by_name.setdefault(self.default.name.lower(), self.default)
+            self.stages.setdefault(self.default.id, ensure_stages(self.ctx, self.default))
+        return self.default
 
     def stage(self, line: int, pipeline: Pipeline, name: str | None) -> Stage | None:
         stages = self.stages.get(pipeline.id, [])

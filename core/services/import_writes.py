@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import JSON, bindparam, func, insert, select, text, update
 from sqlmodel import Session
 
 from core.errors import ConflictError
@@ -21,6 +21,7 @@ from core.services.import_checks import Context, NewCompany, Plan, Planned
 from core.services.schemas import CompanyIn
 
 CHUNK = 5000  # rows per executemany: progress moves, and memory stays flat
+ANALYZE_AFTER = 5000  # new rows after which PostgreSQL's statistics are refreshed
 
 
 def write_plan(ctx: Context, plan: Plan) -> None:
@@ -28,6 +29,8 @@ def write_plan(ctx: Context, plan: Plan) -> None:
     ctx.written = 0
     create_companies(ctx, plan)
     WRITERS.get(ctx.entity, write_records)(ctx, plan)
+    tables = [ENTITIES[ctx.entity].__table__, AuditLog.__table__]  # type: ignore[attr-defined]
+    refresh_statistics(ctx.session, tables, len(plan.creates))
 
 
 def write_records(ctx: Context, plan: Plan) -> None:
@@ -87,7 +90,7 @@ def insert_rows(ctx: Context, table: Any, rows: list[dict[str, Any]], counted: b
         return []
     pending = assign_ids(ctx.session, table, rows)
     for start in range(0, len(pending), CHUNK):
-        ctx.session.execute(insert(table), pending[start:start + CHUNK])
+        insert_plain(ctx.session, table, pending[start:start + CHUNK])
         if counted:
             advance(ctx, len(pending[start:start + CHUNK]))
     return [row["id"] for row in rows]
@@ -116,8 +119,36 @@ def assign_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list
 
 
 def insert_plain(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """INSERT rows that all have the same keys (ids included when they were assigned)."""
+    if rows and session.connection().dialect.name == "postgresql":
+        copy_rows(session, table, rows)
+        return
     for start in range(0, len(rows), CHUNK):
         session.execute(insert(table), rows[start:start + CHUNK])
+
+
+def copy_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL's COPY: psycopg's executemany still costs a round trip per row (measured
+    ~7k rows/s here); COPY streams the rows in the same transaction."""
+    from psycopg.types.json import Json  # PostgreSQL only: SQLite never needs the driver
+
+    names = list(rows[0])
+    wrap = [isinstance(table.c[name].type, JSON) for name in names]  # JSON None stays JSON null,
+    columns = ", ".join(f'"{name}"' for name in names)  # as the ORM stores it
+    cursor = session.connection().connection.cursor()
+    with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([Json(value) if json else value
+                            for value, json in zip(row.values(), wrap, strict=True)])
+
+
+def refresh_statistics(session: Session, tables: list[Any], rows: int) -> None:
+    """After a big load, PostgreSQL's planner still believes the table is small until autovacuum
+    gets to it, and scans it whole for every lookup (a re-import of 100k contacts took minutes).
+    SQLite's planner needs no statistics to use an index."""
+    if rows >= ANALYZE_AFTER and session.connection().dialect.name == "postgresql":
+        for table in tables:
+            session.execute(text(f'ANALYZE "{table.name}"'))
 
 
 def update_rows(ctx: Context, table: Any, updates: list[Planned]) -> None:

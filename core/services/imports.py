@@ -9,7 +9,9 @@ Decisions a person may ask about:
 - a contact is matched by email and a product by SKU, case-insensitively: found means updated
   (or skipped with on_duplicate="skip"), and a row that changes nothing is counted `unchanged`;
 - created_at of an existing record is kept; the file's created_at applies to new records only;
-- deals and activities are always created (they have no natural key);
+- a skipped row is not checked further (nothing of it is written);
+- deals and activities are always created (they have no natural key); the `id` column of an
+  export is ignored, so re-importing a deals or activities export duplicates them;
 - an existing order number is skipped with on_duplicate="skip" and is a row error otherwise;
 - a permission refused for one row (an owner out of reach) is a row error; an entity the user may
   not import at all (products for staff) raises PermissionDenied before any row is read.

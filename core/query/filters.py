@@ -89,7 +89,8 @@ def _coerce(column: Column[Any], value: Any) -> Any:
             return float(value)
     except (TypeError, ValueError):
         name = getattr(column, "key", "value")
-        raise ValidationError.single(name, f"{value!r} is not a valid {type(kind).__name__.lower()}") from None
+        expected = type(kind).__name__.lower()
+        raise ValidationError.single(name, f"{value!r} is not a valid {expected}") from None
     return value
 
 

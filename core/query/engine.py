@@ -1,0 +1,156 @@
+"""Run a QuerySpec: compile, execute each SELECT, merge, order, label, and keep the SQL shown as
+"how it was computed".
+
+Parts over different fact tables (say revenue from orders and activities) come back as separate
+frames and are merged on the dimension columns with an outer join: a month with activities but no
+orders gets revenue 0 (counts and sums) or empty (ratios and averages), never a dropped row.
+Values come back as plain Python numbers: counts as int, currency rounded to cents, days to two
+decimals, rates as fractions between 0 and 1.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import reduce
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.engine import Dialect
+from sqlmodel import Session
+
+from core.models import User
+from core.query.catalog import Metric, describe_catalog
+from core.query.compiler import CompiledPart, CompiledQuery, compile_query
+from core.query.spec import QuerySpec
+from core.query.timerange import TimeRange
+
+__all__ = ["QueryResult", "describe_catalog", "run_query"]
+
+DECIMALS = {"currency": 2, "days": 2, "percent": 6}
+
+
+@dataclass
+class QueryResult:
+    columns: list[str]  # dimension labels, then metric labels
+    rows: list[list[Any]]
+    frame: pd.DataFrame  # the same table, columns named by label
+    sql: str  # each SELECT with its placeholders, for display
+    params: dict[str, Any]  # the bound values, keyed as the placeholders in `sql`
+    spec: QuerySpec
+    period: TimeRange | None
+    ids: list[str] = field(default_factory=list)  # catalogue ids of the columns (for charts and bots)
+    metrics: list[str] = field(default_factory=list)  # the metric ids, in column order
+    units: dict[str, str] = field(default_factory=dict)  # metric id -> count, currency, percent, days
+    notes: list[str] = field(default_factory=list)  # caveats to show with the answer
+
+    def value(self, metric: str | None = None, row: int = 0) -> Any:
+        """One figure: `metric` (id or label; default the first metric) in row `row`."""
+        name = metric or self.metrics[0]
+        index = self.ids.index(name) if name in self.ids else self.columns.index(name)
+        return self.rows[row][index] if len(self.rows) > row else None
+
+
+def run_query(session: Session, spec: QuerySpec, user: User, *, today: Any = None) -> QueryResult:
+    """Answer `spec` for `user` from the database behind `session`."""
+    compiled = compile_query(spec, user, today=today, session=session)
+    frames = [_fetch(session, part) for part in compiled]
+    keys = [d.id for d in compiled.dimensions]
+    frame = reduce(lambda left, right: _merge(left, right, keys), frames)
+    frame = _clean(frame, compiled.metrics)
+    frame = _sorted(frame, compiled.order)
+    if spec.limit is not None:
+        frame = frame.head(spec.limit)
+    ids = keys + [m.id for m in compiled.metrics]
+    labels = [d.label for d in compiled.dimensions] + [m.label for m in compiled.metrics]
+    rows = [[_plain(value) for value in row] for row in frame[ids].itertuples(index=False)]
+    sql, params = _display(session, compiled)
+    metrics = [m.id for m in compiled.metrics]
+    return QueryResult(columns=labels, rows=rows, frame=pd.DataFrame(rows, columns=labels), sql=sql,
+                       params=params, spec=spec, period=compiled.period, ids=ids, metrics=metrics,
+                       units={m.id: m.unit for m in compiled.metrics}, notes=compiled.notes)
+
+
+def _fetch(session: Session, part: CompiledPart) -> pd.DataFrame:
+    result = session.execute(part.select)
+    return pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()), dtype=object)
+
+
+def _merge(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Outer join on the dimensions (a cross join of single rows when there are none)."""
+    if not keys:
+        return pd.concat([left.reset_index(drop=True), right.reset_index(drop=True)], axis=1)
+    return left.merge(right, on=keys, how="outer")
+
+
+def _clean(frame: pd.DataFrame, metrics: list[Metric]) -> pd.DataFrame:
+    """Every metric column as plain Python figures (see `_figure`)."""
+    frame = frame.copy()
+    for metric in metrics:
+        figures = [_figure(value, metric) for value in frame[metric.id]]
+        frame[metric.id] = pd.Series(figures, index=frame.index, dtype=object)
+    return frame
+
+
+def _figure(value: Any, metric: Metric) -> int | float | None:
+    """Whole counts as int, the rest as float rounded per unit; a missing count or sum is 0
+    (nothing happened), a missing ratio or average stays None (there is nothing to divide)."""
+    number = _plain(value)
+    if number is None:
+        return (0 if metric.unit == "count" else 0.0) if metric.additive else None
+    number = float(number)
+    if metric.unit == "count" and number.is_integer():
+        return int(number)
+    digits = DECIMALS.get(metric.unit)
+    return round(number, digits) if digits is not None else number
+
+
+def _sorted(frame: pd.DataFrame, order: list[tuple[str, bool]]) -> pd.DataFrame:
+    """Stable sort, one key at a time from the least significant; empty values always last."""
+    for name, descending in reversed(order):
+        frame = frame.sort_values(name, ascending=not descending, na_position="last", kind="stable",
+                                  key=lambda column: column.map(_sort_key))
+    return frame.reset_index(drop=True)
+
+
+def _sort_key(value: Any) -> Any:
+    """Missing values map to NaN so pandas puts them last; the rest compare as themselves."""
+    return float("nan") if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def _plain(value: Any) -> Any:
+    """A plain Python value: numpy scalars unwrapped, Decimal as float, NaN as None."""
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, Decimal):
+        value = float(value)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value
+
+
+def _display(session: Session, compiled: CompiledQuery) -> tuple[str, dict[str, Any]]:
+    """Each SELECT in the session's SQL dialect with named placeholders, and their values.
+    With several SELECTs the placeholders are numbered per query (q1_..., q2_...)."""
+    dialect = _named_dialect(session.get_bind().dialect)
+    texts, params = [], {}
+    for number, part in enumerate(compiled, start=1):
+        compiled_sql = part.select.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        text, values = str(compiled_sql), dict(compiled_sql.params)
+        if len(compiled) > 1:
+            for name in sorted(values, key=len, reverse=True):
+                text = text.replace(f":{name}", f":q{number}_{name}")
+            values = {f"q{number}_{name}": value for name, value in values.items()}
+        metrics = ", ".join(m.id for m in part.metrics)
+        texts.append(f"-- {metrics} from {part.fact}\n{text}")
+        params.update(values)
+    return ";\n\n".join(texts), params
+
+
+def _named_dialect(dialect: Dialect) -> Dialect:
+    """The same dialect, writing placeholders as :name (readable, and keys of `params`)."""
+    try:
+        return type(dialect)(paramstyle="named")
+    except TypeError:
+        return dialect

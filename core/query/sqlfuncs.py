@@ -1,0 +1,103 @@
+"""The few SQL expressions SQLite and PostgreSQL spell differently, as dialect-aware constructs.
+
+Each construct compiles to the native spelling of the database it runs on, so the compiler builds
+one expression tree and both databases return the same values (the labels of time buckets are
+byte-identical strings: '2026-03-15', '2026-W11', '2026-03', '2026-Q1', '2026').
+Only constant text written here reaches the SQL; values always travel as bound parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Float, String
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.visitors import InternalTraversal
+
+GRAINS = ("day", "week", "month", "quarter", "year")
+_PG_FORMATS = {
+    "day": "YYYY-MM-DD", "week": 'IYYY-"W"IW', "month": "YYYY-MM",
+    "quarter": 'YYYY-"Q"Q', "year": "YYYY",
+}
+_SQLITE_FORMATS = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
+
+
+class time_bucket(FunctionElement[str]):
+    """The label of the day/week/month/quarter/year a datetime falls in, as sortable text."""
+
+    type = String()
+    name = "time_bucket"
+    inherit_cache = True
+    # The grain is part of the statement cache key, otherwise a cached 'month' could serve 'week'.
+    _traverse_internals = [  # noqa: RUF012 - SQLAlchemy's own declaration style
+        *FunctionElement._traverse_internals, ("grain", InternalTraversal.dp_string)]
+
+    def __init__(self, column: Any, grain: str):
+        if grain not in GRAINS:
+            raise ValueError(f"unknown grain {grain!r}")
+        self.grain = grain
+        super().__init__(column)
+
+
+@compiles(time_bucket, "postgresql")
+def _time_bucket_pg(element: time_bucket, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(next(iter(element.clauses)), **kw)
+    return f"to_char({column}, '{_PG_FORMATS[element.grain]}')"
+
+
+@compiles(time_bucket)
+def _time_bucket_sqlite(element: time_bucket, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(next(iter(element.clauses)), **kw)
+    if element.grain in _SQLITE_FORMATS:
+        return f"strftime('{_SQLITE_FORMATS[element.grain]}', {column})"
+    if element.grain == "quarter":
+        return (f"(strftime('%Y', {column}) || '-Q' || "
+                f"((CAST(strftime('%m', {column}) AS INTEGER) + 2) / 3))")
+    # ISO week: the week belongs to the year of its Thursday (SQLite < 3.46 has no %V / %G).
+    thursday = f"date({column}, '-' || ((CAST(strftime('%w', {column}) AS INTEGER) + 6) % 7) || ' days', " \
+               f"'+3 days')"
+    return (f"(strftime('%Y', {thursday}) || '-W' || "
+            f"printf('%02d', (CAST(strftime('%j', {thursday}) AS INTEGER) - 1) / 7 + 1))")
+
+
+class days_between(FunctionElement[float]):
+    """(later - earlier) in days, fractional: julianday on SQLite, EXTRACT(EPOCH) on PostgreSQL."""
+
+    type = Float()
+    name = "days_between"
+    inherit_cache = True
+
+    def __init__(self, later: Any, earlier: Any):
+        super().__init__(later, earlier)
+
+
+@compiles(days_between, "postgresql")
+def _days_between_pg(element: days_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS FLOAT) / 86400.0)"
+
+
+@compiles(days_between)
+def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(julianday({later}) - julianday({earlier}))"
+
+
+class binary_order(FunctionElement[str]):
+    """Text compared by code point on both databases (PostgreSQL's locale collation differs from
+    SQLite's binary one), so ORDER BY ... LIMIT keeps the same rows everywhere."""
+
+    type = String()
+    name = "binary_order"
+    inherit_cache = True
+
+
+@compiles(binary_order, "postgresql")
+def _binary_order_pg(element: binary_order, compiler: Any, **kw: Any) -> str:
+    return f'({compiler.process(next(iter(element.clauses)), **kw)}) COLLATE "C"'
+
+
+@compiles(binary_order)
+def _binary_order_sqlite(element: binary_order, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(next(iter(element.clauses)), **kw))

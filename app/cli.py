@@ -30,7 +30,8 @@ class FriendlyErrors(TyperGroup):
             return super().invoke(ctx)
         except CRMError as error:
             console.print(f"[red]Error:[/red] {error}")
-            for detail in getattr(error, "errors", [])[:200]:
+            details = getattr(error, "errors", [])
+            for detail in details[:200] if len(details) > 1 else []:  # one is already in the message
                 console.print(f"  - {detail}")
             raise typer.Exit(1) from None
 
@@ -39,13 +40,19 @@ app = typer.Typer(help="A low-code CRM. Database: CRM_DATABASE_URL (default sqli
                   no_args_is_help=True, pretty_exceptions_enable=False, cls=FriendlyErrors)
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # long messages stay whole lines
 APP_ENTRYPOINT = Path(__file__).parent / "main.py"
 PROJECT_ROOT = APP_ENTRYPOINT.parent.parent
 
 
 def main() -> None:
     app()
+
+
+def _register_report() -> None:
+    from app.report_cli import report
+
+    app.command("report")(report)
 
 
 @app.command()
@@ -124,7 +131,7 @@ def import_(
         task = progress.add_task(f"importing {file.name}", total=1.0)
         result = import_file(
             session=session,
-            user=_acting_user(session, as_user),
+            user=acting_user(session, as_user),
             entity=entity,
             path=file,
             dry_run=dry_run,
@@ -150,7 +157,7 @@ def export(
     from core.services.exports import export_file, export_rows
 
     with session_scope() as session:
-        user = _acting_user(session, as_user)
+        user = acting_user(session, as_user)
         if output is None:
             export_rows(session=session, user=user, entity=entity).to_csv(sys.stdout, index=False)
             return
@@ -194,7 +201,7 @@ def serve(
     raise typer.Exit(subprocess.call(command, env=env, cwd=PROJECT_ROOT))
 
 
-def _acting_user(session, username: str | None) -> User:  # type: ignore[no-untyped-def]
+def acting_user(session, username: str | None) -> User:  # type: ignore[no-untyped-def]
     from core.services.users import find_user
 
     user = find_user(session, username) if username else _first_admin(session)
@@ -236,3 +243,6 @@ def _safe_url() -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(get_settings().database_url).render_as_string(hide_password=True)
+
+
+_register_report()

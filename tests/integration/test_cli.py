@@ -70,3 +70,53 @@ def test_bad_file_lists_every_bad_line_and_writes_nothing(crm, engine, admin, tm
     assert result.exit_code == 1
     assert "line 3" in result.output and "line 4" in result.output
     assert _scalar(engine, "SELECT count(*) FROM contacts") == 0
+
+
+def _sales(engine, admin) -> None:  # type: ignore[no-untyped-def]
+    """Two paid orders in Milano (100 + 50) and one in Roma (30), inserted directly."""
+    from datetime import datetime
+
+    from sqlmodel import Session
+
+    from core.models import Contact, Order, OrderLine, Product
+
+    with Session(engine) as session:
+        product = Product(sku="A", name="A", price=10)
+        milano = Contact(first_name="M", city="Milano", owner_id=admin.id)
+        roma = Contact(first_name="R", city="Roma", owner_id=admin.id)
+        session.add_all([product, milano, roma])
+        session.flush()
+        for number, (contact, amount) in enumerate([(milano, 100), (milano, 50), (roma, 30)]):
+            order = Order(order_number=f"O{number}", contact_id=contact.id, owner_id=admin.id,
+                          ordered_at=datetime(2026, 3, 1 + number), status="paid", total=amount)
+            session.add(order)
+            session.flush()
+            session.add(OrderLine(order_id=order.id, product_id=product.id, quantity=1, unit_price=amount))
+        session.commit()
+
+
+def test_report_json_has_numbers_and_the_query(crm, engine, admin) -> None:
+    import json
+
+    _sales(engine, admin)
+    result = crm("report", "sales", "--by", "city", "--period", "this year", "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["columns"] == ["City", "Revenue"]
+    assert sorted(payload["rows"]) == [["Milano", 150.0], ["Roma", 30.0]]
+    assert payload["query"]["dimensions"] == ["city"] and "SELECT" in payload["sql"]
+
+
+def test_report_filters_tops_and_writes_csv(crm, engine, admin, tmp_path: Path) -> None:
+    _sales(engine, admin)
+    target = tmp_path / "r.csv"
+    result = crm("report", "orders", "--by", "city", "--where", "city!=Roma", "--top", "1",
+                 "--csv", str(target))
+    assert result.exit_code == 0, result.output
+    assert target.read_text(encoding="utf-8").splitlines() == ["City,Orders", "Milano,2"]
+
+
+def test_report_with_an_unknown_metric_lists_the_known_ones(crm, admin) -> None:
+    result = crm("report", "revenu")
+    assert result.exit_code == 1
+    assert "Did you mean 'revenue'" in result.output and "win_rate" in result.output

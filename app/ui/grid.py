@@ -87,7 +87,9 @@ def _filter_editor(view: GridView, state: dict[str, Any], available: list[str]) 
             st.rerun()
     with st.form(f"add-filter:{view.entity}", border=False):
         cols = st.columns([2, 2, 3, 1], vertical_alignment="bottom")
-        field = cols[0].selectbox("Column", available)
+        segmentable = view.entity == "contacts" or "contact" in available
+        field = cols[0].selectbox("Column", [*available, "segment"] if segmentable else available,
+                                  help="'segment' keeps the rows whose contact is in a saved segment")
         op = cols[1].selectbox("Condition", OPERATORS)
         value = cols[2].text_input("Value", help="For 'in' and 'between', separate values with commas")
         if cols[3].form_submit_button("Add"):

@@ -71,3 +71,11 @@ def _members(segment: Segment, ctx: Context) -> Select[Any]:
     # correlate(None): the subquery stands alone even when the outer query also reads contacts.
     return (select(Contact.id).select_from(fact.source(joins))
             .where(Contact.deleted_at.is_(None), *clauses).correlate(None))
+
+
+def segment_members(session: Any, user: Any, name: str) -> Select[Any]:
+    """SELECT the ids of the contacts now in the saved segment `name` (for grids and campaigns)."""
+    from core.config import now, today
+
+    ctx = Context(user, today(), now(), session)
+    return _members(_find(name, ctx), ctx)

@@ -7,14 +7,30 @@ from core.services.contacts import companies, contacts
 from core.services.deals import deals, pipelines, stages
 from core.services.orders import orders, product_options, products
 from core.services.records import EntityService, batch
+from core.services.reports import saved_reports, segments
 from core.services.settings import custom_field_definitions, saved_views
 from core.services.users import users
 
 SERVICES: dict[str, EntityService] = {
     service.name: service
     for service in (
-        users, companies, contacts, pipelines, stages, deals, products, product_options, orders,
-        activities, tasks, cases, campaigns, custom_field_definitions, saved_views,
+        users,
+        companies,
+        contacts,
+        pipelines,
+        stages,
+        deals,
+        products,
+        product_options,
+        orders,
+        activities,
+        tasks,
+        cases,
+        campaigns,
+        custom_field_definitions,
+        saved_views,
+        saved_reports,
+        segments,
     )
 }
 

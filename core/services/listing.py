@@ -63,10 +63,19 @@ class Page:
         return max(1, math.ceil(self.total / self.page_size))
 
 
-def list_page(session: Session, user: User, entity: str, *, filters: list[Filter] | None = None,
-              search: str | None = None, sort: list[tuple[str, bool]] | None = None,
-              page: int = 1, page_size: int = 50, deleted: bool = False,
-              count_cap: int | None = COUNT_CAP) -> Page:
+def list_page(
+    session: Session,
+    user: User,
+    entity: str,
+    *,
+    filters: list[Filter] | None = None,
+    search: str | None = None,
+    sort: list[tuple[str, bool]] | None = None,
+    page: int = 1,
+    page_size: int = 50,
+    deleted: bool = False,
+    count_cap: int | None = COUNT_CAP,
+) -> Page:
     """One page of `entity` the user may see; `sort` is [(column, descending)].
 
     Counting stops at `count_cap` rows (None: count them all), so a page of a million-row table
@@ -81,8 +90,15 @@ def list_page(session: Session, user: User, entity: str, *, filters: list[Filter
     return Page(_frame(session, entity, query), min(total, count_cap or total), page, page_size, exact)
 
 
-def list_all(session: Session, user: User, entity: str, *, filters: list[Filter] | None = None,
-             search: str | None = None, sort: list[tuple[str, bool]] | None = None) -> pd.DataFrame:
+def list_all(
+    session: Session,
+    user: User,
+    entity: str,
+    *,
+    filters: list[Filter] | None = None,
+    search: str | None = None,
+    sort: list[tuple[str, bool]] | None = None,
+) -> pd.DataFrame:
     """Every matching row (for downloads of the current view), up to MAX_EXPORT_ROWS."""
     base = _filtered(session, user, entity, filters or [], search, False)
     return _frame(session, entity, _sorted(session, entity, base, sort).limit(MAX_EXPORT_ROWS))
@@ -130,20 +146,25 @@ def _custom_columns(session: Session, entity: str) -> dict[str, Any]:
     return {d.name: model.custom[d.name].as_string() for d in custom_fields.definitions(session, entity)}
 
 
-def _filtered(session: Session, user: User, entity: str, filters: list[Filter],
-              search: str | None, deleted: bool) -> Select[Any]:
+def _filtered(
+    session: Session, user: User, entity: str, filters: list[Filter], search: str | None, deleted: bool
+) -> Select[Any]:
     model = ENTITIES[entity]
     state = model.deleted_at.is_not(None) if deleted else model.deleted_at.is_(None)
     query = _select(session, entity).where(state, visible_clause(user, model))
     for item in filters:
+        if item.field == "segment":
+            query = query.where(_in_segment(session, user, model, item))
+            continue
         query = query.where(condition(_column(session, entity, query, item.field), item.op, item.value))
     if search and search.strip():
         query = query.where(_search_clause(entity, search.strip()))
     return query
 
 
-def _count(session: Session, query: Select[Any], model: type[Any], filters: list[Filter],
-           cap: int | None) -> int:
+def _count(
+    session: Session, query: Select[Any], model: type[Any], filters: list[Filter], cap: int | None
+) -> int:
     """Count matching rows (at most cap + 1), without the lookup joins when no filter needs them.
 
     The joins only add labels; counting a million rows through them costs several times more.
@@ -155,6 +176,17 @@ def _count(session: Session, query: Select[Any], model: type[Any], filters: list
     if cap is not None:
         rows = rows.limit(cap + 1)
     return int(session.scalar(select(func.count()).select_from(rows.subquery())) or 0)
+
+
+def _in_segment(session: Session, user: User, model: Any, item: Filter) -> ColumnElement[bool]:
+    """Rows whose contact is in the saved segment (a contact itself, or a record of one)."""
+    from core.query.segments import segment_members  # the query package imports this module
+
+    key = model.id if model is Contact else getattr(model, "contact_id", None)
+    if key is None:
+        raise ValidationError.single("filter", "only contacts and their records can be filtered by segment")
+    members = key.in_(segment_members(session, user, str(item.value)))
+    return ~members if item.op in ("!=", "not in") else members
 
 
 def _search_clause(entity: str, text: str) -> ColumnElement[bool]:
@@ -185,8 +217,9 @@ def _column(session: Session, entity: str, query: Select[Any], name: str) -> Any
     raise ValidationError.single("filter", f"{entity} have no column {name!r}; columns: {known}")
 
 
-def _sorted(session: Session, entity: str, query: Select[Any],
-            sort: list[tuple[str, bool]] | None) -> Select[Any]:
+def _sorted(
+    session: Session, entity: str, query: Select[Any], sort: list[tuple[str, bool]] | None
+) -> Select[Any]:
     model = ENTITIES[entity]
     order = []
     for name, descending in sort or []:

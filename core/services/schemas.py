@@ -277,3 +277,19 @@ class SavedViewIn(Input):
     owner_id: OptionalId = None
     shared: bool = False
     config: dict[str, Any] = Field(default_factory=dict)  # filters, search, sort, columns, page_size
+
+
+class SegmentIn(Input):
+    name: RequiredText = Field(max_length=120)
+    description: Text = Field(default=None, max_length=1000)
+    owner_id: OptionalId = None
+    shared: bool = True
+    spec: dict[str, Any] = Field(default_factory=dict)  # {"filters": [Filter, ...]} over contacts
+
+
+class SavedReportIn(Input):
+    name: RequiredText = Field(max_length=120)
+    owner_id: OptionalId = None
+    shared: bool = False
+    chart_type: Literal["table", "bar", "line", "pie", "funnel"] = "table"
+    spec: dict[str, Any] = Field(default_factory=dict)  # a QuerySpec as JSON

@@ -32,7 +32,11 @@ def navigation(role: str) -> dict[str, list[Any]]:
             _grid_page("orders"), _grid_page("products"),
         ],
         "Service": [_grid_page(e) for e in ("tasks", "cases", "campaigns")],
-        "Data": [st.Page(f"{PAGES_DIR}/import_data.py", title="Import", icon=":material/upload_file:")],
+        "Data": [
+            st.Page(f"{PAGES_DIR}/reports.py", title="Reports", icon=":material/query_stats:"),
+            st.Page(f"{PAGES_DIR}/saved_segments.py", title="Segments", icon=":material/filter_alt:"),
+            st.Page(f"{PAGES_DIR}/import_data.py", title="Import", icon=":material/upload_file:"),
+        ],
     }
     if role == "admin":
         sections["Settings"] = [

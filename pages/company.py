@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app.ui.record import details, md, money, quick_actions, record_id, table, timeline, when
+from app.ui.record import custom_pairs, details, md, money, quick_actions, record_id, table, timeline, when
 from app.ui.session import current_user, db_session
 from core.errors import NotFound
 from core.services.overview360 import company_360, search_companies
@@ -22,14 +22,24 @@ with db_session() as session:
     company, figures = view.company, view.figures
 
     st.header(md(company.name), divider="blue")
-    st.caption(" · ".join(md(p) for p in (company.industry, company.city, company.country) if p)
-               or f"company #{company.id}")
+    st.caption(
+        " · ".join(md(p) for p in (company.industry, company.city, company.country) if p)
+        or f"company #{company.id}"
+    )
     with st.container(border=True):
-        details({
-            "Phone": company.phone, "Website": company.website, "Domain": company.domain,
-            "Address": company.address, "Employees": company.employees, "Owner": view.owner_name,
-            "Industry": company.industry, "Since": when(company.created_at, with_time=False),
-        })
+        details(
+            {
+                "Phone": company.phone,
+                "Website": company.website,
+                "Domain": company.domain,
+                "Address": company.address,
+                "Employees": company.employees,
+                "Owner": view.owner_name,
+                "Industry": company.industry,
+                "Since": when(company.created_at, with_time=False),
+                **custom_pairs(session, "companies", company),
+            }
+        )
     cells = st.columns(6)
     cells[0].metric("Contacts", f"{view.contacts_total:,}")
     cells[1].metric("Revenue", money(figures.lifetime_revenue))
@@ -40,15 +50,27 @@ with db_session() as session:
 
     main, side = st.columns([2, 1], gap="medium")
     with main:
-        tabs = st.tabs([f"Contacts ({view.contacts_total:,})", f"Timeline ({view.timeline_total:,})",
-                        f"Deals ({len(view.deals)})", f"Orders ({len(view.orders)})",
-                        f"Open cases ({len(view.cases)})"])
+        tabs = st.tabs(
+            [
+                f"Contacts ({view.contacts_total:,})",
+                f"Timeline ({view.timeline_total:,})",
+                f"Deals ({len(view.deals)})",
+                f"Orders ({len(view.orders)})",
+                f"Open cases ({len(view.cases)})",
+            ]
+        )
         with tabs[0]:
-            table(view.contacts, "company-contacts", empty="No contacts at this company yet.",
-                  open_page="contact", label_column="name")
+            table(
+                view.contacts,
+                "company-contacts",
+                empty="No contacts at this company yet.",
+                open_page="contact",
+                label_column="name",
+            )
         with tabs[1]:
-            timeline(view.timeline, view.timeline_total, key=f"company-timeline:{company.id}",
-                     show_contact=True)
+            timeline(
+                view.timeline, view.timeline_total, key=f"company-timeline:{company.id}", show_contact=True
+            )
         with tabs[2]:
             table(view.deals, "company-deals", empty="No deals yet.", open_page="deal")
         with tabs[3]:

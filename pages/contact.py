@@ -2,7 +2,18 @@
 
 import streamlit as st
 
-from app.ui.record import details, link, md, money, quick_actions, record_id, table, timeline, when
+from app.ui.record import (
+    custom_pairs,
+    details,
+    link,
+    md,
+    money,
+    quick_actions,
+    record_id,
+    table,
+    timeline,
+    when,
+)
 from app.ui.session import current_user, db_session
 from core.errors import NotFound
 from core.services.overview360 import contact_360, search_contacts
@@ -12,8 +23,9 @@ with db_session() as session:
     user = current_user(session)
     contact_id = record_id("contact", lambda text: search_contacts(session, user, text))
     if contact_id is None:
-        st.info("Search for a contact by name or email to see everything about them.",
-                icon=":material/search:")
+        st.info(
+            "Search for a contact by name or email to see everything about them.", icon=":material/search:"
+        )
         st.stop()
     try:
         view = contact_360(session, user, contact_id)
@@ -27,15 +39,25 @@ with db_session() as session:
     st.caption(f"{headline or 'No job title or company'} · {contact.lifecycle_stage} · contact #{contact.id}")
     link("company", view.company_name, contact.company_id, icon=":material/apartment:")
     with st.container(border=True):
-        details({
-            "Email": contact.email, "Phone": contact.phone, "Mobile": contact.mobile,
-            "City": ", ".join(p for p in (contact.city, contact.country) if p), "Owner": view.owner_name,
-            "Preferred channel": contact.preferred_channel, "Best time to call": contact.best_time_to_call,
-            "Consents": ", ".join(c for c in ("email", "phone", "sms") if getattr(contact, f"consent_{c}"))
-            or ("unsubscribed" if contact.unsubscribed else "none"),
-            "Source": contact.source, "Tags": ", ".join(contact.tags or []),
-            "Customer record since": when(contact.created_at, with_time=False),
-        })
+        details(
+            {
+                "Email": contact.email,
+                "Phone": contact.phone,
+                "Mobile": contact.mobile,
+                "City": ", ".join(p for p in (contact.city, contact.country) if p),
+                "Owner": view.owner_name,
+                "Preferred channel": contact.preferred_channel,
+                "Best time to call": contact.best_time_to_call,
+                "Consents": ", ".join(
+                    c for c in ("email", "phone", "sms") if getattr(contact, f"consent_{c}")
+                )
+                or ("unsubscribed" if contact.unsubscribed else "none"),
+                "Source": contact.source,
+                "Tags": ", ".join(contact.tags or []),
+                "Customer record since": when(contact.created_at, with_time=False),
+                **custom_pairs(session, "contacts", contact),
+            }
+        )
     cells = st.columns(6)
     cells[0].metric("Lifetime revenue", money(figures.lifetime_revenue))
     cells[1].metric("Orders", f"{figures.orders:,}")
@@ -46,12 +68,20 @@ with db_session() as session:
 
     main, side = st.columns([2, 1], gap="medium")
     with main:
-        tabs = st.tabs([f"Timeline ({view.timeline_total:,})", f"Deals ({len(view.deals)})",
-                        f"Orders & products ({len(view.orders)})", f"Tasks ({len(view.tasks)})",
-                        f"Cases ({len(view.cases)})", f"Campaigns ({len(view.campaigns)})"])
+        tabs = st.tabs(
+            [
+                f"Timeline ({view.timeline_total:,})",
+                f"Deals ({len(view.deals)})",
+                f"Orders & products ({len(view.orders)})",
+                f"Tasks ({len(view.tasks)})",
+                f"Cases ({len(view.cases)})",
+                f"Campaigns ({len(view.campaigns)})",
+            ]
+        )
         with tabs[0]:
-            timeline(view.timeline.drop(columns=["contact"]), view.timeline_total,
-                     key=f"timeline:{contact.id}")
+            timeline(
+                view.timeline.drop(columns=["contact"]), view.timeline_total, key=f"timeline:{contact.id}"
+            )
         with tabs[1]:
             table(view.deals, "contact-deals", empty="No deals yet.", open_page="deal")
         with tabs[2]:
@@ -66,5 +96,9 @@ with db_session() as session:
         with tabs[5]:
             table(view.campaigns, "contact-campaigns", empty="Not in any campaign yet.")
     with side:
-        quick_actions(session, user, f"contact:{contact.id}",
-                      {"contact_id": contact.id, "company_id": contact.company_id})
+        quick_actions(
+            session,
+            user,
+            f"contact:{contact.id}",
+            {"contact_id": contact.id, "company_id": contact.company_id},
+        )

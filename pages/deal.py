@@ -4,6 +4,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app.ui.record import (
+    custom_pairs,
     details,
     link,
     md,
@@ -25,8 +26,9 @@ with db_session() as session:
     user = current_user(session)
     deal_id = record_id("deal", lambda text: search_deals(session, user, text))
     if deal_id is None:
-        st.info("Search for a deal by its title, or open one from the pipeline board.",
-                icon=":material/search:")
+        st.info(
+            "Search for a deal by its title, or open one from the pipeline board.", icon=":material/search:"
+        )
         st.stop()
     try:
         view = deal_360(session, user, deal_id)
@@ -48,9 +50,19 @@ with db_session() as session:
     cells[2].metric("Days in this stage", "—" if current_days is None else f"{current_days:,.1f}")
     cells[3].metric("Expected close", when(deal.expected_close, with_time=False))
     with st.container(border=True):
-        details({"Owner": view.owner_name, "Status": deal.status, "Created": when(deal.created_at),
-                 "Closed": when(deal.closed_at), "Lost reason": deal.lost_reason, "Source": deal.source,
-                 "Currency": deal.currency, "Version": deal.version})
+        details(
+            {
+                "Owner": view.owner_name,
+                "Status": deal.status,
+                "Created": when(deal.created_at),
+                "Closed": when(deal.closed_at),
+                "Lost reason": deal.lost_reason,
+                "Source": deal.source,
+                "Currency": deal.currency,
+                "Version": deal.version,
+                **custom_pairs(session, "deals", deal),
+            }
+        )
 
     with st.container(border=True):
         st.markdown("**Move to another stage**")
@@ -63,10 +75,21 @@ with db_session() as session:
         table(history, "deal-history", empty="No stage history recorded.")
         if not history.empty:
             labels = [f"{n}. {name}" for n, name in enumerate(history["stage"], start=1)]
-            figure = go.Figure(go.Bar(x=history["days"], y=labels, orientation="h",
-                                      text=[f"{d:,.1f} d" for d in history["days"]], textposition="auto"))
-            figure.update_layout(height=80 + 32 * len(labels), margin={"l": 0, "r": 0, "t": 10, "b": 0},
-                                 xaxis_title="days in stage", yaxis={"autorange": "reversed"})
+            figure = go.Figure(
+                go.Bar(
+                    x=history["days"],
+                    y=labels,
+                    orientation="h",
+                    text=[f"{d:,.1f} d" for d in history["days"]],
+                    textposition="auto",
+                )
+            )
+            figure.update_layout(
+                height=80 + 32 * len(labels),
+                margin={"l": 0, "r": 0, "t": 10, "b": 0},
+                xaxis_title="days in stage",
+                yaxis={"autorange": "reversed"},
+            )
             st.plotly_chart(figure, key="deal-days-chart")
         tabs = st.tabs([f"Activities ({len(view.activities)})", f"Tasks ({len(view.tasks)})"])
         with tabs[0]:
@@ -74,6 +97,10 @@ with db_session() as session:
         with tabs[1]:
             table(view.tasks, "deal-tasks", empty="No tasks for this deal.")
     with side:
-        quick_actions(session, user, f"deal:{deal.id}",
-                      {"deal_id": deal.id, "contact_id": deal.contact_id, "company_id": deal.company_id},
-                      ("log", "task"))
+        quick_actions(
+            session,
+            user,
+            f"deal:{deal.id}",
+            {"deal_id": deal.id, "contact_id": deal.contact_id, "company_id": deal.company_id},
+            ("log", "task"),
+        )

@@ -130,6 +130,14 @@ def link(page: str, label: str | None, record: int | None, icon: str | None = No
 # ---- showing the record ----------------------------------------------------------------------------
 
 
+def custom_pairs(session: Any, entity: str, record: Any) -> dict[str, Any]:
+    """The record's admin-defined fields as label/value pairs (they show up as soon as defined)."""
+    from core.services.custom_fields import definitions
+
+    values = getattr(record, "custom", None) or {}
+    return {d.label: values.get(d.name) for d in definitions(session, entity)}
+
+
 def details(pairs: dict[str, Any], columns: int = 4) -> None:
     """Label/value pairs in a grid; empty values shown as a dash."""
     cells = st.columns(columns)

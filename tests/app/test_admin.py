@@ -67,3 +67,18 @@ def test_staff_has_no_settings_pages_and_core_refuses_the_audit_log(app_factory,
         at.switch_page("../pages/audit.py")
     with pytest.raises(PermissionDenied, match="Only admin"):
         audit_page(session, staff)
+
+
+def test_custom_field_shows_on_the_contact_page(app_factory, admin, session) -> None:
+    from core.models import CustomFieldDefinition
+
+    session.add(CustomFieldDefinition(entity="contacts", name="tier", label="Customer tier"))
+    contact = Contact(first_name="Ana", owner_id=admin.id, custom={"tier": "gold"})
+    session.add(contact)
+    session.commit()
+    at = sign_in(app_factory(), "ada")
+    at.switch_page("../pages/contact.py")
+    at.query_params["id"] = str(contact.id)
+    at.run()
+    assert not at.exception
+    assert any("**Customer tier**" in m.value and "gold" in m.value for m in at.markdown)

@@ -2,23 +2,29 @@
 
 import streamlit as st
 
-from app.ui.record import custom_pairs, details, md, money, quick_actions, record_id, table, timeline, when
+from app.ui.record import (
+    custom_pairs,
+    details,
+    md,
+    money,
+    open_record,
+    quick_actions,
+    table,
+    timeline,
+    when,
+)
 from app.ui.session import current_user, db_session
-from core.errors import NotFound
 from core.services.overview360 import company_360, search_companies
 
 st.title("Company 360")
 with db_session() as session:
     user = current_user(session)
-    company_id = record_id("company", lambda text: search_companies(session, user, text))
-    if company_id is None:
-        st.info("Search for a company by name to see everything about it.", icon=":material/search:")
-        st.stop()
-    try:
-        view = company_360(session, user, company_id)
-    except NotFound as error:
-        st.error(str(error))
-        st.stop()
+    view = open_record(
+        "company",
+        lambda text: search_companies(session, user, text),
+        lambda chosen: company_360(session, user, chosen),
+        "Search for a company by name to see everything about it.",
+    )
     company, figures = view.company, view.figures
 
     st.header(md(company.name), divider="blue")

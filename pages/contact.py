@@ -8,30 +8,24 @@ from app.ui.record import (
     link,
     md,
     money,
+    open_record,
     quick_actions,
-    record_id,
     table,
     timeline,
     when,
 )
 from app.ui.session import current_user, db_session
-from core.errors import NotFound
 from core.services.overview360 import contact_360, search_contacts
 
 st.title("Contact 360")
 with db_session() as session:
     user = current_user(session)
-    contact_id = record_id("contact", lambda text: search_contacts(session, user, text))
-    if contact_id is None:
-        st.info(
-            "Search for a contact by name or email to see everything about them.", icon=":material/search:"
-        )
-        st.stop()
-    try:
-        view = contact_360(session, user, contact_id)
-    except NotFound as error:
-        st.error(str(error))
-        st.stop()
+    view = open_record(
+        "contact",
+        lambda text: search_contacts(session, user, text),
+        lambda chosen: contact_360(session, user, chosen),
+        "Search for a contact by name or email to see everything about them.",
+    )
     contact, figures = view.contact, view.figures
 
     st.header(md(contact.full_name), divider="blue")

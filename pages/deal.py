@@ -10,31 +10,25 @@ from app.ui.record import (
     md,
     money,
     move_control,
+    open_record,
     quick_actions,
-    record_id,
     show_flash,
     table,
     timeline,
     when,
 )
 from app.ui.session import current_user, db_session
-from core.errors import NotFound
 from core.services.overview360 import deal_360, search_deals
 
 st.title("Deal 360")
 with db_session() as session:
     user = current_user(session)
-    deal_id = record_id("deal", lambda text: search_deals(session, user, text))
-    if deal_id is None:
-        st.info(
-            "Search for a deal by its title, or open one from the pipeline board.", icon=":material/search:"
-        )
-        st.stop()
-    try:
-        view = deal_360(session, user, deal_id)
-    except NotFound as error:
-        st.error(str(error))
-        st.stop()
+    view = open_record(
+        "deal",
+        lambda text: search_deals(session, user, text),
+        lambda chosen: deal_360(session, user, chosen),
+        "Search for a deal by its title, or open one from the pipeline board.",
+    )
     deal, history = view.deal, view.history
 
     st.header(md(deal.title), divider="blue")

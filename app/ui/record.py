@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from app.ui.session import current_user, db_session
 from core.config import now, today
-from core.errors import ConflictError, CRMError, ValidationError
+from core.errors import ConflictError, CRMError, NotFound, ValidationError
 from core.models import User
 from core.models.base import CHANNELS, DIRECTIONS, PRIORITIES
 from core.services import activities, deals, tasks
@@ -26,25 +26,58 @@ from core.services.overview360 import Match, StageInfo
 
 PAGES = {"contact": "../pages/contact.py", "company": "../pages/company.py", "deal": "../pages/deal.py"}
 CHANNEL_ICONS = {
-    "phone": ":blue[:material/call:]", "email": ":violet[:material/mail:]",
-    "meeting": ":orange[:material/groups:]", "chat": ":green[:material/chat:]",
-    "sms": ":green[:material/sms:]", "social": ":blue[:material/share:]", "web": ":gray[:material/language:]",
+    "phone": ":blue[:material/call:]",
+    "email": ":violet[:material/mail:]",
+    "meeting": ":orange[:material/groups:]",
+    "chat": ":green[:material/chat:]",
+    "sms": ":green[:material/sms:]",
+    "social": ":blue[:material/share:]",
+    "web": ":gray[:material/language:]",
 }
 FIELD_LABELS = {
-    "duration_minutes": "Duration (minutes)", "occurred_at": "When", "due_at": "Due",
-    "expected_close": "Expected close", "stage_id": "Stage", "lost_reason": "Lost reason",
+    "duration_minutes": "Duration (minutes)",
+    "occurred_at": "When",
+    "due_at": "Due",
+    "expected_close": "Expected close",
+    "stage_id": "Stage",
+    "lost_reason": "Lost reason",
 }
 MONEY_COLUMNS = {"amount", "total", "spent"}
-DATETIME_COLUMNS = {"occurred_at", "ordered_at", "closed_at", "due_at", "opened_at", "sla_due_at",
-                    "resolved_at", "sent_at", "responded_at", "last_bought", "entered_at", "exited_at"}
+DATETIME_COLUMNS = {
+    "occurred_at",
+    "ordered_at",
+    "closed_at",
+    "due_at",
+    "opened_at",
+    "sla_due_at",
+    "resolved_at",
+    "sent_at",
+    "responded_at",
+    "last_bought",
+    "entered_at",
+    "exited_at",
+}
 DATE_COLUMNS = {"expected_close"}
 DAYS_COLUMNS = {"days", "days_in_stage"}
 COLUMN_LABELS = {
-    "occurred_at": "When", "ordered_at": "Ordered", "closed_at": "Closed", "due_at": "Due",
-    "opened_at": "Opened", "sla_due_at": "SLA due", "resolved_at": "Resolved", "sent_at": "Sent",
-    "responded_at": "Responded", "last_bought": "Last bought", "entered_at": "Entered", "exited_at": "Left",
-    "order_number": "Order", "duration_minutes": "Minutes", "handled_by": "Handled by",
-    "lifecycle_stage": "Lifecycle", "days": "Days in stage", "response_note": "Response note",
+    "occurred_at": "When",
+    "ordered_at": "Ordered",
+    "closed_at": "Closed",
+    "due_at": "Due",
+    "opened_at": "Opened",
+    "sla_due_at": "SLA due",
+    "resolved_at": "Resolved",
+    "sent_at": "Sent",
+    "responded_at": "Responded",
+    "last_bought": "Last bought",
+    "entered_at": "Entered",
+    "exited_at": "Left",
+    "order_number": "Order",
+    "duration_minutes": "Minutes",
+    "handled_by": "Handled by",
+    "lifecycle_stage": "Lifecycle",
+    "days": "Days in stage",
+    "response_note": "Response note",
 }
 CURRENCY_SIGNS = {"EUR": "€", "USD": "$", "GBP": "£"}
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=^])")
@@ -88,8 +121,10 @@ def show_flash(scope: str) -> None:
 
 def error_text(error: CRMError) -> str:
     if isinstance(error, ValidationError):
-        fields = "; ".join(f"{FIELD_LABELS.get(e.field, e.field.replace('_', ' ').capitalize())}: {e.message}"
-                           for e in error.errors)
+        fields = "; ".join(
+            f"{FIELD_LABELS.get(e.field, e.field.replace('_', ' ').capitalize())}: {e.message}"
+            for e in error.errors
+        )
         return md(f"Nothing was saved. {fields}")
     return md(str(error))
 
@@ -103,9 +138,16 @@ def record_id(kind: str, search: Callable[[str], list[Match]]) -> int | None:
     text = left.text_input(f"Find a {kind}", key=f"find:{kind}", placeholder="Type the start of a name…")
     matches = search(text) if text.strip() else []
     pick_key = f"pick:{kind}:{text.strip().lower()}"
-    right.selectbox(f"Matches ({len(matches)})", matches, index=None, key=pick_key,
-                    format_func=lambda m: m.label, placeholder="Choose one to open",
-                    on_change=_open_picked, args=(pick_key,))
+    right.selectbox(
+        f"Matches ({len(matches)})",
+        matches,
+        index=None,
+        key=pick_key,
+        format_func=lambda m: m.label,
+        placeholder="Choose one to open",
+        on_change=_open_picked,
+        args=(pick_key,),
+    )
     raw = st.query_params.get("id")
     if raw is None:
         return None
@@ -128,6 +170,19 @@ def link(page: str, label: str | None, record: int | None, icon: str | None = No
 
 
 # ---- showing the record ----------------------------------------------------------------------------
+
+
+def open_record(kind: str, search: Callable[[str], Any], load: Callable[[int], Any], hint: str) -> Any:
+    """The record picked (by search or ?id=) and loaded; otherwise a hint or the reason, and stop."""
+    chosen = record_id(kind, search)
+    if chosen is None:
+        st.info(hint, icon=":material/search:")
+        st.stop()
+    try:
+        return load(chosen)
+    except NotFound as error:
+        st.error(str(error))
+        st.stop()
 
 
 def custom_pairs(session: Any, entity: str, record: Any) -> dict[str, Any]:
@@ -164,16 +219,23 @@ def _column_config(columns: Sequence[str]) -> dict[str, Any]:
     return config
 
 
-def table(frame: pd.DataFrame, key: str, *, empty: str, open_page: str | None = None,
-          label_column: str = "title") -> None:
+def table(
+    frame: pd.DataFrame, key: str, *, empty: str, open_page: str | None = None, label_column: str = "title"
+) -> None:
     """A read-only table; with `open_page`, selecting a row offers a link to that record's page."""
     if frame.empty:
         st.caption(empty)
         return
     shown = frame.drop(columns=["id"]) if "id" in frame else frame
-    event = st.dataframe(shown, key=key, hide_index=True, width="stretch",
-                         column_config=_column_config(list(shown.columns)),
-                         on_select="rerun" if open_page else "ignore", selection_mode="single-row")
+    event = st.dataframe(
+        shown,
+        key=key,
+        hide_index=True,
+        width="stretch",
+        column_config=_column_config(list(shown.columns)),
+        on_select="rerun" if open_page else "ignore",
+        selection_mode="single-row",
+    )
     if open_page:
         rows = event.selection.rows if event else []
         if rows:
@@ -183,23 +245,29 @@ def table(frame: pd.DataFrame, key: str, *, empty: str, open_page: str | None = 
             st.caption("Select a row to open it.")
 
 
-def timeline(frame: pd.DataFrame, total: int, key: str, *, show_contact: bool = False,
-             page_size: int = 15) -> None:
+def timeline(
+    frame: pd.DataFrame, total: int, key: str, *, show_contact: bool = False, page_size: int = 15
+) -> None:
     """Every interaction, newest first: channel icon, time, purpose, outcome, notes, who handled it."""
     if frame.empty:
         st.info("No interactions recorded yet. Log one with the quick actions.", icon=":material/forum:")
         return
     present = [c for c in CHANNELS if c in set(frame["channel"])]
     # Nothing chosen shows every channel, so a channel logged later is never hidden by an old filter.
-    chosen = st.pills("Show only", present, selection_mode="multi", key=f"{key}:channels",
-                      format_func=lambda c: f"{CHANNEL_ICONS.get(c, '')} {c}")
+    chosen = st.pills(
+        "Show only",
+        present,
+        selection_mode="multi",
+        key=f"{key}:channels",
+        format_func=lambda c: f"{CHANNEL_ICONS.get(c, '')} {c}",
+    )
     shown = frame[frame["channel"].isin(chosen)] if chosen else frame
     more = f" (the latest {len(frame):,} of {total:,} are loaded)" if total > len(frame) else ""
     pages = max(1, -(-len(shown) // page_size))
     st.caption(f"{len(shown):,} interaction(s){more}")
     page_key = f"{key}:page:{'-'.join(chosen or [])}"  # a new filter starts at page 1
     page = min(st.session_state.get(page_key, 1), pages)
-    for row in shown.iloc[(page - 1) * page_size:][:page_size].itertuples():
+    for row in shown.iloc[(page - 1) * page_size :][:page_size].itertuples():
         _entry(row, show_contact)
     if pages > 1:
         st.pagination(pages, key=page_key)
@@ -226,8 +294,13 @@ def _entry(row: Any, show_contact: bool) -> None:
 # ---- quick actions ---------------------------------------------------------------------------------
 
 
-def quick_actions(session: Session, user: User, scope: str, links: dict[str, int | None],
-                  actions: Sequence[str] = ("log", "task", "deal")) -> None:
+def quick_actions(
+    session: Session,
+    user: User,
+    scope: str,
+    links: dict[str, int | None],
+    actions: Sequence[str] = ("log", "task", "deal"),
+) -> None:
     """Forms to log an interaction, add a task or a deal, linked to the record (`links`)."""
     names = {"log": "Log interaction", "task": "Add task", "deal": "Add deal"}
     forms = {"log": _log_form, "task": _task_form, "deal": _deal_form}
@@ -275,11 +348,23 @@ def _log_form(session: Session, user: User, scope: str, links: dict[str, int | N
         duration = st.number_input("Duration (minutes)", value=None, step=1, key=f"{key}:duration")
         submitted = st.form_submit_button("Log interaction", type="primary", icon=":material/add_comment:")
     if submitted:
-        data = {**links, "channel": channel, "direction": direction, "occurred_at": _at(day, moment),
-                "subject": subject, "outcome": outcome, "notes": notes, "duration_minutes": duration,
-                "source": "manual"}
-        _save(scope, "log", lambda: activities.create(session=session, user=user, data=data),
-              f"Logged the {channel} interaction.")
+        data = {
+            **links,
+            "channel": channel,
+            "direction": direction,
+            "occurred_at": _at(day, moment),
+            "subject": subject,
+            "outcome": outcome,
+            "notes": notes,
+            "duration_minutes": duration,
+            "source": "manual",
+        }
+        _save(
+            scope,
+            "log",
+            lambda: activities.create(session=session, user=user, data=data),
+            f"Logged the {channel} interaction.",
+        )
 
 
 def _task_form(session: Session, user: User, scope: str, links: dict[str, int | None]) -> None:
@@ -289,13 +374,19 @@ def _task_form(session: Session, user: User, scope: str, links: dict[str, int | 
         left, right = st.columns([3, 2])
         day = left.date_input("Due date", value=today() + timedelta(days=1), key=f"{key}:date")
         moment = right.time_input("Due time", value=time(9, 0), step=timedelta(minutes=15), key=f"{key}:time")
-        priority = st.selectbox("Priority", PRIORITIES, index=PRIORITIES.index("normal"),
-                                key=f"{key}:priority")
+        priority = st.selectbox(
+            "Priority", PRIORITIES, index=PRIORITIES.index("normal"), key=f"{key}:priority"
+        )
         notes = st.text_area("Notes", key=f"{key}:notes", height=80)
         submitted = st.form_submit_button("Add task", type="primary", icon=":material/add_task:")
     if submitted:
-        data = {**_only(links, "contact_id", "deal_id"), "title": title, "due_at": _at(day, moment),
-                "priority": priority, "notes": notes}
+        data = {
+            **_only(links, "contact_id", "deal_id"),
+            "title": title,
+            "due_at": _at(day, moment),
+            "priority": priority,
+            "notes": notes,
+        }
         _save(scope, "task", lambda: tasks.create(session=session, user=user, data=data), "Task added.")
 
 
@@ -311,8 +402,12 @@ def _deal_form(session: Session, user: User, scope: str, links: dict[str, int | 
         data = {**_only(links, "contact_id", "company_id"), "title": title, "expected_close": close}
         if amount is not None:
             data["amount"] = amount
-        _save(scope, "deal", lambda: deals.create(session=session, user=user, data=data),
-              "Deal added to the first stage of the default pipeline.")
+        _save(
+            scope,
+            "deal",
+            lambda: deals.create(session=session, user=user, data=data),
+            "Deal added to the first stage of the default pipeline.",
+        )
 
 
 def _at(day: date | None, moment: time | None) -> datetime | None:
@@ -326,42 +421,80 @@ def _only(links: dict[str, int | None], *names: str) -> dict[str, int | None]:
 # ---- moving a deal ---------------------------------------------------------------------------------
 
 
-def move_control(deal_id: int, version: int, title: str, stages: list[StageInfo], current_stage_id: int,
-                 scope: str, compact: bool = False) -> None:
+def move_control(
+    deal_id: int,
+    version: int,
+    title: str,
+    stages: list[StageInfo],
+    current_stage_id: int,
+    scope: str,
+    compact: bool = False,
+) -> None:
     """A stage picker and a Move button; the version shown travels with the click, so a colleague's
     change in between is reported as a conflict instead of being overwritten."""
     targets = [s for s in stages if s.id != current_stage_id]
     names = {s.id: s.name for s in stages}
     select_key, reason_key = f"move-to:{deal_id}:{version}", f"lost-reason:{deal_id}:{version}"
     # A narrow board card keeps the picker and its arrow button on one line with fixed columns.
-    left, right = (st.columns([3, 1], gap="small", vertical_alignment="bottom") if compact
-                   else [st.container(horizontal=True, vertical_alignment="bottom", gap="small")] * 2)
-    target = left.selectbox("Move to stage", [s.id for s in targets], index=None, key=select_key,
-                            format_func=names.__getitem__,
-                            placeholder="Move…" if compact else "Choose a stage",
-                            label_visibility="collapsed" if compact else "visible")
-    right.button("" if compact else "Move deal", key=f"move:{deal_id}:{version}", disabled=target is None,
-                 icon=":material/arrow_forward:", help="Move the deal to the chosen stage",
-                 type="secondary" if compact else "primary", on_click=_move_clicked,
-                 args=(deal_id, version, title, select_key, reason_key, names, scope))
+    left, right = (
+        st.columns([3, 1], gap="small", vertical_alignment="bottom")
+        if compact
+        else [st.container(horizontal=True, vertical_alignment="bottom", gap="small")] * 2
+    )
+    target = left.selectbox(
+        "Move to stage",
+        [s.id for s in targets],
+        index=None,
+        key=select_key,
+        format_func=names.__getitem__,
+        placeholder="Move…" if compact else "Choose a stage",
+        label_visibility="collapsed" if compact else "visible",
+    )
+    right.button(
+        "" if compact else "Move deal",
+        key=f"move:{deal_id}:{version}",
+        disabled=target is None,
+        icon=":material/arrow_forward:",
+        help="Move the deal to the chosen stage",
+        type="secondary" if compact else "primary",
+        on_click=_move_clicked,
+        args=(deal_id, version, title, select_key, reason_key, names, scope),
+    )
     if any(s.id == target and s.is_lost for s in targets):
         st.text_input("Lost reason", key=reason_key, placeholder="Why was it lost?")
 
 
-def _move_clicked(deal_id: int, version: int, title: str, select_key: str, reason_key: str,
-                  names: dict[int, str], scope: str) -> None:
+def _move_clicked(
+    deal_id: int,
+    version: int,
+    title: str,
+    select_key: str,
+    reason_key: str,
+    names: dict[int, str],
+    scope: str,
+) -> None:
     stage_id = st.session_state.get(select_key)
     if stage_id is None:
         return
     reason = (st.session_state.get(reason_key) or "").strip() or None
     with db_session() as session:
         try:
-            move_deal(session=session, user=current_user(session), deal_id=deal_id, stage_id=stage_id,
-                      lost_reason=reason, expected_version=version)
+            move_deal(
+                session=session,
+                user=current_user(session),
+                deal_id=deal_id,
+                stage_id=stage_id,
+                lost_reason=reason,
+                expected_version=version,
+            )
         except ConflictError:
-            flash(scope, "error", f"“{md(title)}” was not moved: someone else changed this deal after "
-                                  "the page was loaded. The page now shows their change; move it again if "
-                                  "you still want to.")
+            flash(
+                scope,
+                "error",
+                f"“{md(title)}” was not moved: someone else changed this deal after "
+                "the page was loaded. The page now shows their change; move it again if "
+                "you still want to.",
+            )
         except CRMError as error:
             flash(scope, "error", f"“{md(title)}” was not moved. {error_text(error)}")
         else:
@@ -376,8 +509,10 @@ def stage_column(column: Any, stages: list[StageInfo], scope: str) -> None:
     stage = column.stage
     colour = "green" if stage.is_won else "red" if stage.is_lost else "blue"
     st.markdown(f":{colour}[**{md(stage.name)}**]")
-    st.caption(f"{column.count:,} deal(s) · **{money(column.amount)}**"
-               + ("" if stage.is_won or stage.is_lost else f" · {stage.probability}%"))
+    st.caption(
+        f"{column.count:,} deal(s) · **{money(column.amount)}**"
+        + ("" if stage.is_won or stage.is_lost else f" · {stage.probability}%")
+    )
     if column.deals.empty:
         st.caption("No deals in this stage.")
     for deal in column.deals.itertuples():
@@ -392,8 +527,11 @@ def deal_card(deal: Any, stages: list[StageInfo], stage_id: int, scope: str) -> 
         st.markdown(f"**{md(deal.title)}**")
         company = deal.company if isinstance(deal.company, str) else "no company"
         days = "" if pd.isna(deal.days_in_stage) else f" · {deal.days_in_stage:,.0f} d in stage"
-        st.caption(f"**{money(deal.amount, deal.currency)}** · {md(company)}  \n"
-                   f"{md(deal.owner) if isinstance(deal.owner, str) else 'unassigned'}{days}")
-        st.page_link(PAGES["deal"], label="Open", query_params={"id": str(deal.id)},
-                     icon=":material/open_in_new:")
+        st.caption(
+            f"**{money(deal.amount, deal.currency)}** · {md(company)}  \n"
+            f"{md(deal.owner) if isinstance(deal.owner, str) else 'unassigned'}{days}"
+        )
+        st.page_link(
+            PAGES["deal"], label="Open", query_params={"id": str(deal.id)}, icon=":material/open_in_new:"
+        )
         move_control(int(deal.id), int(deal.version), deal.title, stages, stage_id, scope, compact=True)

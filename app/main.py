@@ -25,4 +25,4 @@ with st.sidebar:
         sign_out()
         st.rerun()
 
-st.navigation(navigation(role)).run()
+st.navigation(navigation(role), expanded=True).run()  # every page in view: staff use most daily

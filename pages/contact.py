@@ -9,12 +9,14 @@ from app.ui.record import (
     md,
     money,
     open_record,
+    potential_card,
     quick_actions,
     table,
     timeline,
     when,
 )
 from app.ui.session import current_user, db_session
+from core.analytics.potential import contact_potential
 from core.services.overview360 import contact_360, search_contacts
 
 st.title("Contact 360")
@@ -90,6 +92,7 @@ with db_session() as session:
         with tabs[5]:
             table(view.campaigns, "contact-campaigns", empty="Not in any campaign yet.")
     with side:
+        potential_card(contact_potential(session, user, contact.id))
         quick_actions(
             session,
             user,

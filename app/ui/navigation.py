@@ -38,6 +38,15 @@ def navigation(role: str) -> dict[str, list[Any]]:
             st.Page(f"{PAGES_DIR}/import_data.py", title="Import", icon=":material/upload_file:"),
         ],
     }
+    # Every role sees the analytics; core limits each figure to the records the user may see.
+    sections["Analytics"] = [
+        st.Page(f"{PAGES_DIR}/funnel.py", title="Sales funnel", icon=":material/filter_list:"),
+        st.Page(f"{PAGES_DIR}/segments.py", title="Customer segments", icon=":material/donut_small:"),
+        st.Page(f"{PAGES_DIR}/loyalty.py", title="Loyalty", icon=":material/favorite:"),
+        st.Page(f"{PAGES_DIR}/baskets.py", title="Baskets", icon=":material/shopping_basket:"),
+        st.Page(f"{PAGES_DIR}/potential.py", title="Sales potential", icon=":material/trending_up:"),
+        st.Page(f"{PAGES_DIR}/campaign_results.py", title="Campaign results", icon=":material/campaign:"),
+    ]
     if role == "admin":
         sections["Settings"] = [
             st.Page(f"{PAGES_DIR}/admin_users.py", title="Users and roles", icon=":material/group:"),

@@ -16,6 +16,7 @@ import streamlit as st
 from sqlmodel import Session
 
 from app.ui.session import current_user, db_session
+from core.analytics.potential import ContactPotential
 from core.config import now, today
 from core.errors import ConflictError, CRMError, NotFound, ValidationError
 from core.models import User
@@ -24,7 +25,8 @@ from core.services import activities, deals, tasks
 from core.services.deals import move_deal
 from core.services.overview360 import Match, StageInfo
 
-PAGES = {"contact": "../pages/contact.py", "company": "../pages/company.py", "deal": "../pages/deal.py"}
+PAGES = {"contact": "../pages/contact.py", "company": "../pages/company.py", "deal": "../pages/deal.py",
+         "potential": "../pages/potential.py"}
 CHANNEL_ICONS = {
     "phone": ":blue[:material/call:]",
     "email": ":violet[:material/mail:]",
@@ -535,3 +537,23 @@ def deal_card(deal: Any, stages: list[StageInfo], stage_id: int, scope: str) -> 
             PAGES["deal"], label="Open", query_params={"id": str(deal.id)}, icon=":material/open_in_new:"
         )
         move_control(int(deal.id), int(deal.version), deal.title, stages, stage_id, scope, compact=True)
+
+
+# ---- sales potential -------------------------------------------------------------------------------
+
+
+def potential_card(potential: ContactPotential) -> None:
+    """The contact's chance to buy soon with the factors behind it, shown as advice to weigh."""
+    with st.container(border=True):
+        st.markdown("**Sales potential** :gray[· advice, not a decision]")
+        if potential.probability is None:
+            st.caption(f"No score for this contact: {md(potential.problem)}")
+            return
+        st.metric(f"Chance to buy in the next {potential.horizon_days} days", f"{potential.probability:.0%}",
+                  help="From age, gender, household income and purchase history, by a model checked on past "
+                       "data. It ranks whom to call first; it can be wrong about any one person.")
+        st.markdown("\n".join(f"- {md(reason)}" for reason in potential.reasons))
+        st.caption("Why: the factors that moved the score most (+ raises, − lowers the chance).")
+        if potential.review:
+            st.caption(f"Marked as a prospect: **{potential.review}**.")
+        st.page_link(PAGES["potential"], label="Review prospects", icon=":material/trending_up:")

@@ -1,0 +1,166 @@
+"""Charts for the analytics pages, each shown with its data one click away.
+
+Figures are built with plotly from frames the core computed; `chart_with_data` shows one with an
+expander holding the same numbers as a table and a CSV download. Plotly reads a few HTML tags in
+labels, so text that may come from users (names, products) goes through `_text` first.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+HEIGHT = 380
+_NOT_A_NAME = re.compile(r"[^a-z0-9]+")
+
+
+def _text(values: Any) -> list[str]:
+    """Labels as inert text: plotly would otherwise read <b>, <a href=...> and the like as markup."""
+    return [html.escape(str(value), quote=False) for value in values]
+
+
+def _layout(figure: go.Figure, title: str | None = None, height: int = HEIGHT) -> go.Figure:
+    figure.update_layout(title=title, height=height, margin={"l": 10, "r": 10, "t": 40 if title else 10,
+                                                                "b": 10})
+    return figure
+
+
+def funnel(stages: Sequence[Any], counts: Sequence[int], title: str | None = None) -> go.Figure:
+    """Deals per stage, each bar labelled with its count and its share of the previous and first."""
+    trace = go.Funnel(y=_text(stages), x=[int(c) for c in counts],
+                      textinfo="value+percent previous+percent initial")
+    return _layout(go.Figure(trace), title)
+
+
+def bar(frame: pd.DataFrame, x: str, y: str, *, title: str | None = None, color: str | None = None,
+        horizontal: bool = False, percent: bool = False, labels: dict[str, str] | None = None) -> go.Figure:
+    """Bars of `y` per `x` (or per `y` along `x` when horizontal); `percent` formats the value axis."""
+    shown = _escaped(frame, [x, y, color] if color else [x, y], keep=y if not horizontal else x)
+    figure = px.bar(shown, x=x, y=y, color=color, orientation="h" if horizontal else "v", barmode="group",
+                    labels=labels or {})
+    if percent:
+        (figure.update_xaxes if horizontal else figure.update_yaxes)(tickformat=".0%")
+    if horizontal:
+        figure.update_yaxes(autorange="reversed", type="category")
+    elif not pd.api.types.is_numeric_dtype(frame[x]):
+        figure.update_xaxes(type="category")  # "1", "2"… or "2026-01" stay labels, not numbers or dates
+    return _layout(figure, title)
+
+
+def line(frame: pd.DataFrame, x: str, y: str, *, title: str | None = None, color: str | None = None,
+         percent: bool = False, labels: dict[str, str] | None = None) -> go.Figure:
+    shown = _escaped(frame, [x, color] if color else [x], keep=y)
+    figure = px.line(shown, x=x, y=y, color=color, markers=True, labels=labels or {})
+    figure.update_yaxes(rangemode="tozero")
+    if percent:
+        figure.update_yaxes(tickformat=".0%")
+    return _layout(figure, title)
+
+
+def heatmap(matrix: pd.DataFrame, *, title: str | None = None, x_title: str = "", y_title: str = "",
+            percent: bool = True) -> go.Figure:
+    """A matrix as coloured cells with the value printed in each; blanks (NaN) stay empty.
+
+    The colour scale stops at the largest value outside the first column, which for retention is
+    always 100 % and would otherwise wash out every other cell.
+    """
+    values = matrix.astype(float)
+    rest = values.iloc[:, 1:] if values.shape[1] > 1 else values
+    top = float(rest.max().max()) if rest.notna().any().any() else 1.0
+    trace = go.Heatmap(z=values.to_numpy(), x=[str(c) for c in values.columns], y=_text(values.index),
+                       colorscale="Blues", zmin=0, zmax=top or 1.0, texttemplate="%{z:.0%}" if percent
+                       else "%{z:,.0f}", hoverongaps=False, colorbar={"tickformat": ".0%" if percent else ""})
+    figure = go.Figure(trace)
+    figure.update_yaxes(title=y_title, autorange="reversed", type="category")
+    figure.update_xaxes(title=x_title, type="category")
+    return _layout(figure, title, height=max(HEIGHT, 22 * len(values) + 80))
+
+
+def treemap(frame: pd.DataFrame, label: str, size: str, *, color: str | None = None, root: str = "All",
+            title: str | None = None, hover: Sequence[str] = ()) -> go.Figure:
+    """Boxes sized by `size` (rows with 0 left out: a treemap cannot draw them), coloured by `color`."""
+    shown = _escaped(frame[frame[size] > 0], [label], keep=size)
+    figure = px.treemap(shown, path=[px.Constant(root), label], values=size, color=color,
+                        color_continuous_scale="Blues", hover_data=list(hover))
+    figure.update_traces(textinfo="label+value+percent root")
+    return _layout(figure, title)
+
+
+def _escaped(frame: pd.DataFrame, columns: Sequence[str | None], keep: str) -> pd.DataFrame:
+    """A copy with the text columns among `columns` escaped (`keep` is the value column, untouched)."""
+    shown = frame.copy()
+    for column in columns:
+        if column and column != keep and not pd.api.types.is_numeric_dtype(shown[column]):
+            shown[column] = _text(shown[column])
+    return shown
+
+
+def chart_with_data(figure: go.Figure, frame: pd.DataFrame, name: str, *,
+                    column_config: dict[str, Any] | None = None) -> None:
+    """The chart, then an expander "Data" with the numbers behind it and a CSV download."""
+    key = _NOT_A_NAME.sub("-", name.lower()).strip("-")
+    st.plotly_chart(figure, key=f"chart:{key}")
+    with st.expander("Data", icon=":material/table:"):
+        data_table(frame, name, column_config=column_config)
+
+
+def data_table(frame: pd.DataFrame, name: str, *, column_config: dict[str, Any] | None = None,
+               height: int | str = "auto") -> None:
+    """A read-only table and its CSV download (named after `name`)."""
+    key = _NOT_A_NAME.sub("-", name.lower()).strip("-")
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=labelled(frame, column_config),
+                 height=height, key=f"table:{key}")
+    data = frame.drop(columns=["open"], errors="ignore")  # the contact links of `with_contact_links`
+    st.download_button("Download CSV", data.to_csv(index=False).encode("utf-8"), file_name=f"{key}.csv",
+                       mime="text/csv", key=f"csv:{key}", icon=":material/download:", on_click="ignore")
+
+
+def formats(*, percent: Sequence[str] = (), money: Sequence[str] = (), days: Sequence[str] = (),
+            decimals: Sequence[str] = (), labels: dict[str, str] | None = None) -> dict[str, Any]:
+    """st.dataframe column settings: shares as %, money in euros, days and ratios with decimals."""
+    config: dict[str, Any] = {name: label for name, label in (labels or {}).items()}
+    for names, fmt in ((percent, "percent"), (money, "euro"), (days, "%.1f"), (decimals, "%.2f")):
+        for name in names:
+            label = (labels or {}).get(name, name.replace("_", " ").capitalize())
+            config[name] = st.column_config.NumberColumn(label, format=fmt)
+    return config
+
+
+def labelled(frame: pd.DataFrame, config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`config` plus a readable label ("Orders together") for every column it does not set."""
+    shown = dict(config or {})
+    for name in frame.columns:
+        shown.setdefault(str(name), str(name).replace("_", " ").capitalize())
+    return shown
+
+
+def with_contact_links(frame: pd.DataFrame, config: dict[str, Any] | None = None
+                       ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """`frame` with an "Open" link to each row's Contact 360 page first, and the column settings."""
+    linked = frame.copy()
+    linked.insert(0, "open", "contact?id=" + frame["contact_id"].astype(str))
+    settings = {**(config or {}), "open": st.column_config.LinkColumn("Contact", display_text="Open"),
+                "contact_id": None}  # None hides the raw id: the link carries it
+    return linked, settings
+
+
+def kpis(values: dict[str, str], helps: dict[str, str] | None = None) -> None:
+    """A row of headline figures (already formatted)."""
+    cells = st.columns(len(values))
+    for cell, (label, value) in zip(cells, values.items(), strict=True):
+        cell.metric(label, value, help=(helps or {}).get(label), border=True)
+
+
+def percent(value: float | None, digits: int = 0) -> str:
+    return "—" if value is None or pd.isna(value) else f"{value:.{digits}%}"
+
+
+def number(value: float | None, digits: int = 0, prefix: str = "") -> str:
+    return "—" if value is None or pd.isna(value) else f"{prefix}{value:,.{digits}f}"

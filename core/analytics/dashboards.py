@@ -1,0 +1,291 @@
+"""Dashboards: the figures behind each analytics page, as plain dataclasses of frames.
+
+Each function reads its narrow frames (`loaders`), limited to what the reader may see, runs the
+pure analytics over them and keeps the result per data version and reader scope (`cache`), so a
+second look at a page costs one fingerprint query. Returned frames are shared: read-only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from sqlmodel import Session
+
+from core.analytics import basket, campaigns, funnel, loyalty, rfm
+from core.analytics.cache import cached, user_scope
+from core.analytics.loaders import (
+    DealFilter,
+    campaigns_frame,
+    contact_labels,
+    data_version,
+    deal_history_frame,
+    order_lines_frame,
+    orders_frame,
+    recipients_frame,
+    split_history,
+    stages_frame,
+)
+from core.config import today
+from core.models import User
+from core.models.base import GENDERS
+from core.query.dimensions import AGE_BANDS, INCOME_BANDS
+from core.query.engine import QueryResult, run_query
+from core.query.spec import QuerySpec
+from core.query.timerange import TimeRange, parse_period
+from core.services.records import get_record
+
+UNASSIGNED = "Unassigned"
+BAND_ORDER = {"age_band": AGE_BANDS, "income_band": INCOME_BANDS, "gender": GENDERS}
+SEGMENT_ADVICE = {
+    "Champions": "Bought recently, often and the most. Thank them; ask for reviews and referrals.",
+    "Loyal": "Buy often. Offer loyalty perks and the next product up.",
+    "Potential Loyalist": "Recent customers with a few orders. Offer a bundle or a membership.",
+    "New": "First order very recently. Welcome them and help them get started.",
+    "Promising": "Recent first-time buyers. Follow up with something useful.",
+    "Need Attention": "Average on every count. A limited-time offer can wake them up.",
+    "About to Sleep": "Quiet for a while and rarely bought. Remind them of popular products.",
+    "Can't Lose Them": "Bought very often, but not lately. Win them back personally.",
+    "At Risk": "Bought often, long ago. Reach out with a personal offer.",
+    "Lost": "Long gone and rarely bought. Low-cost reactivation, or let go.",
+    "Others": "Not scored.",
+}
+COHORTS_SHOWN = 24  # the latest monthly cohorts in the heatmap, each followed for up to 24 months
+CHURN_SHOWN = 100
+CAMPAIGN_WINDOW_DAYS = 30
+
+
+def _orders(session: Session, user: User, version: str) -> pd.DataFrame:
+    """The reader's orders frame, shared by RFM, loyalty and campaigns within one data version."""
+    return cached("orders", version, user_scope(user), (), lambda: orders_frame(session, user))
+
+
+def _named(session: Session, frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with the contact's name and email after contact_id (a page's worth of rows)."""
+    labels = contact_labels(session, frame["contact_id"].tolist())[["contact_id", "name", "email"]]
+    named = frame.merge(labels, on="contact_id", how="left")
+    first = ["contact_id", "name", "email"]
+    return named[first + [c for c in frame.columns if c not in first]]
+
+
+# ---- funnel ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunnelDashboard:
+    funnel: pd.DataFrame  # per pipeline and stage: reached, conversions, median days in stage, lost here
+    kpis: pd.DataFrame  # one row: open deals, won, lost, win rate, averages, sales velocity
+    by_owner: pd.DataFrame  # the same KPIs per owner
+    deals: int
+    period: TimeRange | None
+
+
+def funnel_dashboard(session: Session, user: User, pipeline: int | None = None, owner: int | None = None,
+                     period: str | None = None) -> FunnelDashboard:
+    """Deals created in `period` (a phrase such as "this year"; None = all time) of one pipeline/owner."""
+    span = parse_period(period, today()) if period else None
+    where = DealFilter(pipeline, owner, span.start if span else None, span.end if span else None)
+    return cached("funnel", data_version(session), user_scope(user), (where,),
+                  lambda: _funnel(deal_history_frame(session, user, where), stages_frame(session), span))
+
+
+def _funnel(frame: pd.DataFrame, stages: pd.DataFrame, span: TimeRange | None) -> FunnelDashboard:
+    history, deals = split_history(frame)
+    deals = deals.assign(owner=deals["owner"].fillna(UNASSIGNED))
+    by_owner = funnel.funnel_kpis(deals, by="owner").sort_values("won", ascending=False, kind="stable")
+    return FunnelDashboard(
+        funnel=_every_stage(funnel.stage_funnel(history, deals, by="pipeline"), stages),
+        kpis=funnel.funnel_kpis(deals),
+        by_owner=by_owner.reset_index(drop=True),
+        deals=len(deals),
+        period=span,
+    )
+
+
+def _every_stage(result: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
+    """The funnel with every step of its pipelines, a stage nobody reached yet shown as 0.
+
+    Without it a funnel whose deals have not reached "Won" yet would simply stop, hiding the gap.
+    """
+    steps = stages[~stages["is_lost"].astype(bool) & stages["pipeline"].isin(result["pipeline"])]
+    full = steps.drop(columns="is_lost").merge(result, on=["pipeline", "stage", "stage_position"],
+                                               how="outer")
+    full = full.sort_values(["pipeline", "stage_position"], kind="stable").reset_index(drop=True)
+    full[["reached", "lost_here"]] = full[["reached", "lost_here"]].fillna(0).astype("int64")
+    reached = full["reached"].astype(float).groupby(full["pipeline"])
+    full["conversion_from_previous"] = full["reached"] / reached.shift(1).replace(0, float("nan"))
+    full["conversion_from_first"] = full["reached"] / reached.transform("first").replace(0, float("nan"))
+    return full[result.columns]
+
+
+# ---- RFM segments ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RfmDashboard:
+    scores: pd.DataFrame  # per customer: recency, frequency, monetary, r/f/m, segment
+    summary: pd.DataFrame  # per segment: customers, revenue and shares
+    customers: int
+    revenue: float
+    as_of: date
+
+
+def rfm_dashboard(session: Session, user: User) -> RfmDashboard:
+    version = data_version(session)
+    return cached("rfm", version, user_scope(user), (), lambda: _rfm(_orders(session, user, version)))
+
+
+def _rfm(orders: pd.DataFrame) -> RfmDashboard:
+    scores = rfm.rfm_scores(orders, today())
+    return RfmDashboard(scores=scores, summary=rfm.segment_summary(scores), customers=len(scores),
+                        revenue=float(scores["monetary"].sum()), as_of=today())
+
+
+def segment_members(session: Session, user: User, segment: str, limit: int = 100) -> pd.DataFrame:
+    """The segment's customers who spent most, with name and email."""
+    scores = rfm_dashboard(session, user).scores
+    members = scores[scores["segment"] == segment].nlargest(limit, "monetary")
+    return _named(session, members.drop(columns="segment"))
+
+
+def demographic_breakdown(session: Session, user: User, metric: str = "customers",
+                          dimension: str = "age_band", period: str | None = None) -> QueryResult:
+    """`metric` per band of `dimension` through the semantic layer, bands in their natural order."""
+    spec = QuerySpec(metrics=[metric], dimensions=[dimension], period=period)
+    return cached("breakdown", data_version(session), user_scope(user), (metric, dimension, period),
+                  lambda: _in_band_order(run_query(session, spec, user), dimension))
+
+
+def _in_band_order(result: QueryResult, dimension: str) -> QueryResult:
+    order = BAND_ORDER.get(dimension)
+    if order and not result.frame.empty:
+        rank = {band: number for number, band in enumerate(order)}
+        column = result.frame.columns[0]
+        result.frame = result.frame.sort_values(column, key=lambda values: values.map(rank), kind="stable")
+    return result
+
+
+# ---- loyalty ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoyaltyDashboard:
+    retention: pd.DataFrame  # latest cohorts (rows) × months since the first order (columns), shares
+    cohort_sizes: pd.Series  # customers per cohort shown
+    repeat_rate: float  # share of customers with two or more orders (NaN without customers)
+    customers: int
+    at_risk: int
+    revenue_at_stake: float  # a typical year's spending of the customers at risk
+    churn: pd.DataFrame  # the riskiest CHURN_SHOWN customers, with name and reason
+
+
+def loyalty_dashboard(session: Session, user: User) -> LoyaltyDashboard:
+    version = data_version(session)
+    return cached("loyalty", version, user_scope(user), (),
+                  lambda: _loyalty(session, _orders(session, user, version)))
+
+
+def _loyalty(session: Session, orders: pd.DataFrame) -> LoyaltyDashboard:
+    retention = loyalty.cohort_retention(orders, today=today(), max_months=COHORTS_SHOWN - 1)
+    retention = retention.tail(COHORTS_SHOWN)
+    sizes = loyalty.cohort_sizes(orders, today=today()).reindex(retention.index)
+    churn = loyalty.churn_risk(orders, today())
+    return LoyaltyDashboard(
+        retention=retention,
+        cohort_sizes=sizes,
+        repeat_rate=loyalty.repeat_purchase_rate(orders),
+        customers=int(orders["contact_id"].nunique()),
+        at_risk=len(churn),
+        revenue_at_stake=float(churn["revenue_at_stake"].sum()),
+        churn=_named(session, churn.head(CHURN_SHOWN)),
+    )
+
+
+# ---- baskets ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BasketDashboard:
+    pairs: pd.DataFrame  # product pairs bought together, strongest lift first
+    category_pairs: pd.DataFrame  # the same between categories
+    products: list[str]
+    orders: int
+    min_support_count: int  # pairs seen in fewer orders than this are left out as chance
+
+
+def _lines(session: Session, user: User, version: str) -> pd.DataFrame:
+    return cached("lines", version, user_scope(user), (), lambda: order_lines_frame(session, user))
+
+
+def min_support(orders: int) -> int:
+    """Orders a pair needs to be shown: 3, or 1 in 1,000 orders on a large history (rarer is chance)."""
+    return max(3, orders // 1000)
+
+
+def basket_dashboard(session: Session, user: User, top: int = 50,
+                     min_support_count: int | None = None) -> BasketDashboard:
+    """Pairs bought together in at least `min_support_count` orders (default: `min_support`)."""
+    version = data_version(session)
+    return cached("basket", version, user_scope(user), (top, min_support_count),
+                  lambda: _basket(_lines(session, user, version), top, min_support_count))
+
+
+def _basket(lines: pd.DataFrame, top: int, min_support_count: int | None) -> BasketDashboard:
+    orders = int(lines["order_id"].nunique())
+    support = min_support(orders) if min_support_count is None else min_support_count
+    categories = lines.assign(product=lines["category"].fillna("Uncategorised"))
+    return BasketDashboard(
+        pairs=basket.bought_together(lines, min_support_count=support, top=top),
+        category_pairs=basket.bought_together(categories, min_support_count=support, top=top),
+        products=sorted(lines["product"].dropna().unique().tolist()),
+        orders=orders,
+        min_support_count=support,
+    )
+
+
+def bought_with(session: Session, user: User, product: str, top: int = 10) -> pd.DataFrame:
+    """What buyers of `product` also took: partner, orders together, confidence product→partner, lift."""
+    version = data_version(session)
+    lines = _lines(session, user, version)
+    pairs = cached("basket-all-pairs", version, user_scope(user), (),
+                   lambda: basket.bought_together(lines, min_support_count=2, top=None))
+    as_a = pairs[pairs["product_a"] == product].rename(
+        columns={"product_b": "partner", "confidence_a_to_b": "confidence"})
+    as_b = pairs[pairs["product_b"] == product].rename(
+        columns={"product_a": "partner", "confidence_b_to_a": "confidence"})
+    partners = pd.concat([as_a, as_b])[["partner", "orders_together", "confidence", "lift"]]
+    return partners.sort_values(["confidence", "lift"], ascending=False).head(top).reset_index(drop=True)
+
+
+def cross_sell_for(session: Session, user: User, contact_id: int, top: int = 5) -> pd.DataFrame:
+    """Products the contact lacks that go with what they bought (advice), with "because you bought X"."""
+    get_record(session, user, "contacts", contact_id)  # NotFound when the contact is hidden
+    version = data_version(session)
+    lines = _lines(session, user, version)
+    return cached("cross-sell", version, user_scope(user), (contact_id, top),
+                  lambda: basket.cross_sell(lines, contact_id, top=top, min_support_count=2))
+
+
+# ---- campaigns ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignDashboard:
+    performance: pd.DataFrame  # per campaign: name, channel, sent_at, funnel counts, revenue, rates
+    window_days: int
+
+
+def campaign_dashboard(session: Session, user: User) -> CampaignDashboard:
+    version = data_version(session)
+    return cached("campaigns", version, user_scope(user), (),
+                  lambda: _campaigns(session, user, _orders(session, user, version)))
+
+
+def _campaigns(session: Session, user: User, orders: pd.DataFrame) -> CampaignDashboard:
+    recipients = recipients_frame(session, user)
+    performance = campaigns.campaign_performance(recipients, orders, window_days=CAMPAIGN_WINDOW_DAYS)
+    names = campaigns_frame(session, user)[["campaign", "name", "channel", "sent_at"]]
+    table = names.merge(performance, on="campaign", how="inner")
+    return CampaignDashboard(performance=table.rename(columns={"campaign": "campaign_id"}),
+                             window_days=CAMPAIGN_WINDOW_DAYS)

@@ -1,0 +1,227 @@
+"""Sales potential: how likely each contact is to buy in the next N days, and why. Advice only.
+
+The propensity model (`core.analytics.propensity`) is fitted on every contact of the company, not
+only the reader's: a model fitted on one salesperson's few customers would be noise, and the same
+contact would get a different score depending on who looks. What a reader sees stays scoped: scores
+and reasons only for contacts they may open, and the model's quality as shares (AUC, buyers' rate
+and lift per decile), never other people's records.
+
+Fitting follows a deployed model's life: `time_split_validation` fits on the window before the
+last and measures AUC and decile lift on the last (as of `core.config.today()`); the model then
+used for scores is refitted the same way one window later (features as of today − horizon, labels
+= bought in the last horizon) and applied to features as of today. The fitted model is kept until
+contacts or orders are added or the date changes; scores are recomputed after any edit.
+
+Nothing is stored or acted on automatically. A person may mark a prospect accepted or dismissed:
+a tag on the contact written through the contacts service (validated, permission-checked, audited).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from itertools import pairwise
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+from sqlmodel import Session
+
+from core.analytics import propensity
+from core.analytics.cache import SYSTEM_SCOPE, cached, user_scope
+from core.analytics.loaders import (
+    contact_labels,
+    contacts_frame,
+    data_version,
+    orders_frame,
+    visible_contact_ids,
+)
+from core.config import today
+from core.models import Contact, Order, OrderLine, User
+from core.services.contacts import contacts as contact_service
+from core.services.records import get_record
+
+HORIZON_DAYS = 90
+ACCEPTED, DISMISSED = "prospect-accepted", "prospect-dismissed"
+DECISIONS = {"accepted": ACCEPTED, "dismissed": DISMISSED}
+PROSPECTS_SHOWN = 200
+BINS = 20
+FACTORS = [f"factor_{i}" for i in range(1, propensity.TOP_FACTORS + 1)]
+
+
+@dataclass(frozen=True)
+class PotentialModel:
+    """The fitted model and its out-of-time check, or why there is none (`problem`)."""
+
+    horizon_days: int
+    as_of: date
+    model: Pipeline | None = None
+    validation: propensity.Validation | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class PotentialDashboard:
+    horizon_days: int
+    as_of: date
+    problem: str | None = None  # set when there is not enough history to fit a model
+    auc: float = float("nan")
+    base_rate: float = float("nan")  # share of contacts who bought in the test window
+    lift: pd.DataFrame = field(default_factory=pd.DataFrame)  # decile, rate, lift
+    weights: pd.DataFrame = field(default_factory=pd.DataFrame)  # feature, weight (standardised)
+    distribution: pd.DataFrame = field(default_factory=pd.DataFrame)  # probability band, contacts
+    prospects: pd.DataFrame = field(default_factory=pd.DataFrame)  # top visible contacts with reasons
+    scored: int = 0  # visible contacts scored
+
+
+@dataclass(frozen=True)
+class ContactPotential:
+    horizon_days: int
+    probability: float | None = None
+    reasons: list[str] = field(default_factory=list)  # strongest first, e.g. "bought 5 times (+0.8)"
+    review: str | None = None  # "accepted", "dismissed" or None
+    problem: str | None = None
+
+
+# ---- fitting and scoring (company-wide, cached) -------------------------------------------------------
+
+
+def _company_frames(session: Session, version: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return cached("company-frames", version, SYSTEM_SCOPE, (),
+                  lambda: (contacts_frame(session, None), orders_frame(session, None)))
+
+
+def fitted_model(session: Session, horizon_days: int = HORIZON_DAYS) -> PotentialModel:
+    """The model for `horizon_days`, refitted when contacts or orders are added or the date changes."""
+    training_version = data_version(session, (Contact, Order, OrderLine))
+    return cached("potential-model", training_version, SYSTEM_SCOPE, (horizon_days,),
+                  lambda: _fit(*_company_frames(session, data_version(session)), today(), horizon_days))
+
+
+def _fit(contacts: pd.DataFrame, orders: pd.DataFrame, as_of: date, horizon_days: int) -> PotentialModel:
+    try:
+        validation = propensity.time_split_validation(contacts, orders, as_of, horizon_days)
+        start = as_of - timedelta(days=horizon_days)
+        features = propensity.build_features(contacts, orders, start)
+        model = propensity.train(features, propensity.buyers_between(contacts, orders, start, as_of))
+    except propensity.NotEnoughData as error:
+        return PotentialModel(horizon_days, as_of, problem=str(error))
+    return PotentialModel(horizon_days, as_of, model=model, validation=validation)
+
+
+@dataclass(frozen=True)
+class _Scores:
+    features: pd.DataFrame  # every contact's features as of today (index contact_id)
+    ranking: pd.DataFrame  # contact_id, probability: most likely first, ties by contact_id
+
+
+def _all_scores(session: Session, fitted: PotentialModel) -> _Scores:
+    """Every contact's probability as of today. Reasons are worded later, only for the rows shown:
+    wording them for every contact takes seconds on 200,000 contacts, the probabilities milliseconds."""
+    version = data_version(session)
+
+    def compute() -> _Scores:
+        assert fitted.model is not None
+        contacts, orders = _company_frames(session, version)
+        features = propensity.build_features(contacts, orders, today())
+        probability = fitted.model.predict_proba(features[list(propensity.FEATURES)])[:, 1]
+        ranking = pd.DataFrame({"contact_id": features.index.to_numpy(), "probability": probability})
+        ranking = ranking.sort_values(["probability", "contact_id"], ascending=[False, True], kind="stable")
+        return _Scores(features, ranking.reset_index(drop=True))
+
+    # The fit is deterministic, so the data version and horizon decide the scores.
+    return cached("potential-scores", version, SYSTEM_SCOPE, (fitted.horizon_days,), compute)
+
+
+# ---- what a reader sees ---------------------------------------------------------------------------------
+
+
+def potential_dashboard(session: Session, user: User, horizon_days: int = HORIZON_DAYS) -> PotentialDashboard:
+    """Model quality, score distribution and the top prospects among the contacts `user` may see."""
+    fitted = fitted_model(session, horizon_days)
+    if fitted.model is None or fitted.validation is None:
+        return PotentialDashboard(horizon_days, fitted.as_of, problem=fitted.problem)
+    version = data_version(session)
+    return cached("potential", version, user_scope(user), (horizon_days,),
+                  lambda: _dashboard(session, user, fitted))
+
+
+def _dashboard(session: Session, user: User, fitted: PotentialModel) -> PotentialDashboard:
+    assert fitted.model is not None and fitted.validation is not None
+    scores = _all_scores(session, fitted)
+    mine = scores.ranking[scores.ranking["contact_id"].isin(visible_contact_ids(session, user))]
+    top = scores.features.loc[mine["contact_id"].head(PROSPECTS_SHOWN)]
+    validation = fitted.validation
+    return PotentialDashboard(
+        horizon_days=fitted.horizon_days,
+        as_of=fitted.as_of,
+        auc=validation.auc,
+        base_rate=validation.base_rate,
+        lift=validation.lift[["decile", "rate", "lift"]],
+        weights=propensity.feature_weights(fitted.model),
+        distribution=_distribution(mine["probability"]),
+        prospects=_prospects(session, propensity.score(fitted.model, top)),
+        scored=len(mine),
+    )
+
+
+def _distribution(probability: pd.Series) -> pd.DataFrame:
+    """Contacts per probability band of equal width, 0 to the highest score (pre-binned for charts)."""
+    top = max(float(probability.max()), 0.01) if len(probability) else 1.0
+    counts, edges = np.histogram(probability, bins=BINS, range=(0.0, top))
+    labels = [f"{low:.0%}–{high:.0%}" for low, high in pairwise(edges)]
+    return pd.DataFrame({"band": labels, "from": edges[:-1], "contacts": counts})
+
+
+def _prospects(session: Session, top: pd.DataFrame) -> pd.DataFrame:
+    labels = contact_labels(session, top["contact_id"].tolist())
+    labels["review"] = labels["tags"].map(review_of)
+    shown = top.merge(labels.drop(columns="tags"), on="contact_id", how="left")
+    return shown[["contact_id", "name", "email", "probability", *FACTORS, "review"]].reset_index(drop=True)
+
+
+def review_of(tags: list[str] | None) -> str | None:
+    """"accepted" / "dismissed" from a contact's tags, None while nobody has reviewed it."""
+    held = set(tags or [])
+    return next((decision for decision, tag in DECISIONS.items() if tag in held), None)
+
+
+def contact_potential(session: Session, user: User, contact_id: int,
+                      horizon_days: int = HORIZON_DAYS) -> ContactPotential:
+    """One contact's probability of buying in the next `horizon_days` days and its top reasons.
+
+    Raises NotFound when the contact is hidden from `user`. Features are read for this one contact
+    (two small queries) and kept per data version, so an edit to the contact shows at once.
+    """
+    contact = get_record(session, user, "contacts", contact_id)
+    fitted = fitted_model(session, horizon_days)
+    if fitted.model is None:
+        return ContactPotential(horizon_days, problem=fitted.problem)
+    score = cached("contact-potential", data_version(session), SYSTEM_SCOPE, (contact_id, horizon_days),
+                   lambda: _score_one(session, fitted, contact_id))
+    return replace(score, review=review_of(getattr(contact, "tags", None)))
+
+
+def _score_one(session: Session, fitted: PotentialModel, contact_id: int) -> ContactPotential:
+    assert fitted.model is not None
+    features = propensity.build_features(contacts_frame(session, None, contact_id),
+                                         orders_frame(session, None, contact_id), today())
+    if features.empty:
+        return ContactPotential(fitted.horizon_days, problem="This contact has no score yet.")
+    row = propensity.score(fitted.model, features).iloc[0]
+    return ContactPotential(fitted.horizon_days, probability=float(row["probability"]),
+                            reasons=[str(row[name]) for name in FACTORS])
+
+
+def review_prospect(session: Session, user: User, contact_id: int, decision: str | None) -> Contact:
+    """Record a person's decision on a suggested prospect as a tag ("accepted", "dismissed", or None
+    to clear it), through the contacts service: validated, permission-checked and audited."""
+    if decision is not None and decision not in DECISIONS:
+        raise ValueError(f"unknown decision {decision!r}")
+    contact = get_record(session, user, "contacts", contact_id)
+    tags = [tag for tag in (getattr(contact, "tags", None) or []) if tag not in DECISIONS.values()]
+    if decision is not None:
+        tags.append(DECISIONS[decision])
+    updated: Contact = contact_service.update(session=session, user=user, record_id=contact_id,
+                                              changes={"tags": tags})
+    return updated

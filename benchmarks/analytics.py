@@ -1,0 +1,84 @@
+"""Benchmark: how long each analytics dashboard takes, cold (empty cache) and warm (cached).
+
+    python -m benchmarks.analytics --url sqlite:////tmp/dash.db [--user admin] [--repeat 3]
+
+Runs against an existing database (fill one with `crm demo --contacts N`). Cold: the result cache
+is emptied before each call, so the call reads its frames and computes; warm: the same call again,
+which costs the data-version query and a dictionary lookup. Prints a markdown table of medians.
+Not a test: numbers go in the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from core.analytics import cache, dashboards, loaders, potential
+from core.db import make_engine
+from core.models import Contact, Order, User
+from core.services.permissions import visible_clause
+
+
+def _timed(call: Callable[[], Any]) -> float:
+    began = time.perf_counter()
+    call()
+    return (time.perf_counter() - began) * 1000
+
+
+def _analytics(session: Session, user: User) -> dict[str, Callable[[], Any]]:
+    busiest = session.scalar(select(Order.contact_id).join(Contact, Contact.id == Order.contact_id)
+                             .where(visible_clause(user, Contact), Contact.deleted_at.is_(None))
+                             .group_by(Order.contact_id).order_by(func.count().desc()).limit(1))
+    contact = busiest or session.scalar(select(func.min(Contact.id)).where(visible_clause(user, Contact)))
+    product = next(iter(dashboards.basket_dashboard(session, user).products), "")
+    return {
+        "data version": lambda: loaders.data_version(session),
+        "funnel (this year)": lambda: dashboards.funnel_dashboard(session, user, period="this year"),
+        "RFM segments": lambda: dashboards.rfm_dashboard(session, user),
+        "loyalty (cohorts, churn)": lambda: dashboards.loyalty_dashboard(session, user),
+        "baskets (pairs)": lambda: dashboards.basket_dashboard(session, user),
+        "bought with a product": lambda: dashboards.bought_with(session, user, product),
+        "cross-sell for a customer": lambda: dashboards.cross_sell_for(session, user, contact),
+        "campaign results": lambda: dashboards.campaign_dashboard(session, user),
+        "customers by age band": lambda: dashboards.demographic_breakdown(session, user),
+        "potential (fit + score all)": lambda: potential.potential_dashboard(session, user),
+        "potential of one contact": lambda: potential.contact_potential(session, user, contact),
+    }
+
+
+def run(url: str, username: str, repeat: int) -> str:
+    engine = make_engine(url)
+    rows = ["| analytic | cold ms | warm ms |", "|---|---:|---:|"]
+    with Session(engine) as session:
+        user = session.scalars(select(User).where(User.username == username)).one()
+        counts = {model.__tablename__: session.scalar(select(func.count()).select_from(model))
+                  for model in (Contact, Order)}
+        for name, call in _analytics(session, user).items():
+            cold, warm = [], []
+            for _ in range(repeat):
+                cache.RESULTS.clear()
+                cold.append(_timed(call))
+                warm.append(_timed(call))
+            rows.append(f"| {name} | {statistics.median(cold):,.0f} | {statistics.median(warm):,.1f} |")
+    engine.dispose()
+    sizes = ", ".join(f"{count:,} {table}" for table, count in counts.items())
+    return "\n".join([f"{url} as {username} ({sizes}), median of {repeat}:", "", *rows])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", required=True, help="database URL, e.g. sqlite:////tmp/dash.db")
+    parser.add_argument("--user", default="admin", help="whose view to time (default: admin)")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    print(run(args.url, args.user, args.repeat))
+
+
+if __name__ == "__main__":
+    main()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 from sqlalchemy import text
 
 from core.db import make_engine
@@ -45,11 +47,10 @@ def _type_city(page, grid, city: str) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_timeout(300)
     for _ in range(5):
         page.keyboard.press("ArrowRight")
-    page.keyboard.press("Enter")  # open the cell editor
-    page.wait_for_timeout(300)
-    page.keyboard.press("Control+A")
-    page.keyboard.type(city)
-    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # open the cell editor, then type into it once it is there
+    editor = page.locator("textarea.gdg-input, input.gdg-input").first
+    editor.fill(city, timeout=5000)
+    editor.press("Enter")
 
 
 def _open_contacts(page) -> None:  # type: ignore[no-untyped-def]
@@ -67,12 +68,12 @@ def test_edit_a_cell_save_reload_and_see_it(page, served_app) -> None:  # type: 
     grid.wait_for()
     save = page.get_by_role("button", name="Save changes")
     for _ in range(3):  # the canvas sometimes misses the first keystrokes while it takes focus
-        _type_city(page, grid, "Torino")
         try:
-            page.wait_for_function("b => !b.disabled", arg=save.element_handle(), timeout=5000)
+            _type_city(page, grid, "Torino")
+            expect(save).to_be_enabled(timeout=10_000)
             break
-        except Exception:
-            continue
+        except (PlaywrightTimeout, AssertionError):
+            page.keyboard.press("Escape")
     wait_idle(page)
     page.screenshot(path=str(ARTIFACTS / "grid-edited.png"), full_page=True)
     page.get_by_role("button", name="Save changes").click()

@@ -1,18 +1,16 @@
-"""Key figures for the home page, limited to what the user may see.
-
-These are simple counts and sums; the analytics issue moves them onto the semantic layer.
-"""
+"""Key figures for the home page, limited to what the user may see, asked of the semantic layer
+(the same engine that serves reports and dashboards, so the numbers agree everywhere)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
 from sqlmodel import Session
 
-from core.config import now, start_of_day, today
-from core.models import Case, Contact, Deal, Order, Task, User
-from core.services.permissions import visible_clause
+from core.models import User
+
+FIGURES = ("contacts", "customers", "open_deals", "open_pipeline_value", "revenue", "open_tasks",
+           "overdue_tasks", "open_cases")
 
 
 @dataclass(frozen=True)
@@ -28,25 +26,16 @@ class KeyFigures:
 
 
 def key_figures(session: Session, user: User) -> KeyFigures:
-    def count(model, *conditions) -> int:  # type: ignore[no-untyped-def]
-        query = select(func.count()).select_from(model).where(
-            model.deleted_at.is_(None), visible_clause(user, model), *conditions)
-        return int(session.scalar(query) or 0)
+    # Imported here: the query compiler imports core.services (for permissions).
+    from core.query.engine import run_query
+    from core.query.spec import QuerySpec
 
-    def total(column, model, *conditions) -> float:  # type: ignore[no-untyped-def]
-        query = select(func.coalesce(func.sum(column), 0)).where(
-            model.deleted_at.is_(None), visible_clause(user, model), *conditions)
-        return float(session.scalar(query) or 0)
-
-    month_start = start_of_day(today().replace(day=1))
+    # The period limits revenue only; the other figures are "now" by definition.
+    result = run_query(session, QuerySpec(metrics=list(FIGURES), period="this month"), user)
+    values = {name: result.value(name) or 0 for name in FIGURES}
     return KeyFigures(
-        contacts=count(Contact),
-        customers=count(Contact, Contact.lifecycle_stage == "customer"),
-        open_deals=count(Deal, Deal.status == "open"),
-        open_pipeline_value=total(Deal.amount, Deal, Deal.status == "open"),
-        revenue_this_month=total(Order.total, Order, Order.ordered_at >= month_start,
-                                 Order.status != "cancelled"),
-        open_tasks=count(Task, Task.status == "open"),
-        overdue_tasks=count(Task, Task.status == "open", Task.due_at < now()),
-        open_cases=count(Case, Case.status.in_(("new", "open", "waiting"))),
+        contacts=values["contacts"], customers=values["customers"], open_deals=values["open_deals"],
+        open_pipeline_value=values["open_pipeline_value"], revenue_this_month=values["revenue"],
+        open_tasks=values["open_tasks"], overdue_tasks=values["overdue_tasks"],
+        open_cases=values["open_cases"],
     )

@@ -153,18 +153,40 @@ def split_history(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 def orders_frame(session: Session, user: User | None, contact_id: int | None = None) -> pd.DataFrame:
     """order_id, contact_id, ordered_at, amount of the visible, not cancelled orders of live contacts
     (of one contact when `contact_id` is given)."""
+    query = _orders_query(_visible(user, Order))
+    if contact_id is not None:
+        query = query.where(Order.contact_id == contact_id)
+    return _orders(session, query)
+
+
+def purchases_frame(session: Session, user: User | None, every: int = 1,
+                    contact_id: int | None = None) -> pd.DataFrame:
+    """Like `orders_frame`, but every not cancelled order of the live contacts `user` may see,
+    whoever owns the order (a contact's history is all of it), optionally of one contact in
+    `every` (by id: a deterministic sample that `contacts_frame(..., every=every)` matches) or of
+    one contact."""
+    query = _orders_query(true()).where(_visible(user, Contact))
+    if contact_id is not None:
+        query = query.where(Order.contact_id == contact_id)
+    if every > 1:
+        query = query.where(Order.contact_id % every == 0)
+    return _orders(session, query)
+
+
+def _orders_query(readable: ColumnElement[bool]) -> Select[Any]:
     amount = func.coalesce(func.sum(OrderLine.quantity * OrderLine.unit_price), 0.0)
-    query = (
+    return (
         select(Order.id.label("order_id"), Order.contact_id, _raw(Order.ordered_at, "ordered_at"),
                amount.label("amount"))
         .select_from(Order)
         .join(Contact, and_(Contact.id == Order.contact_id, Contact.deleted_at.is_(None)))
         .outerjoin(OrderLine, OrderLine.order_id == Order.id)
-        .where(_visible(user, Order), Order.status != "cancelled")
+        .where(readable, Order.deleted_at.is_(None), Order.status != "cancelled")
         .group_by(Order.id, Order.contact_id, Order.ordered_at)
     )
-    if contact_id is not None:
-        query = query.where(Order.contact_id == contact_id)
+
+
+def _orders(session: Session, query: Select[Any]) -> pd.DataFrame:
     frame = read_frame(session, query, ("ordered_at",))
     frame["amount"] = frame["amount"].astype("float64")
     return frame
@@ -182,14 +204,17 @@ def order_lines_frame(session: Session, user: User | None) -> pd.DataFrame:
     return read_frame(session, query)
 
 
-def contacts_frame(session: Session, user: User | None, contact_id: int | None = None) -> pd.DataFrame:
+def contacts_frame(session: Session, user: User | None, contact_id: int | None = None,
+                   every: int = 1) -> pd.DataFrame:
     """contact_id, birth_date, gender, household_income, created_at of the visible contacts
-    (of one contact when `contact_id` is given)."""
+    (of one contact when `contact_id` is given; of one in `every`, by id, when `every` > 1)."""
     query = select(Contact.id.label("contact_id"), _raw(Contact.birth_date, "birth_date"), Contact.gender,
                    Contact.household_income, _raw(Contact.created_at, "created_at")).where(
         _visible(user, Contact))
     if contact_id is not None:
         query = query.where(Contact.id == contact_id)
+    if every > 1:
+        query = query.where(Contact.id % every == 0)
     frame = read_frame(session, query, ("birth_date", "created_at"))
     frame["household_income"] = frame["household_income"].astype("float64")
     return frame

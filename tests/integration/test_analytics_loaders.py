@@ -265,3 +265,28 @@ def test_an_edit_is_seen_at_once_and_an_unchanged_database_is_served_from_the_ca
     move_deal(session=session, user=staff, deal_id=world.deals["d3"].id,
               stage_id=world.stages["Proposal"].id)
     assert list(dashboards.funnel_dashboard(session, admin).funnel["reached"]) == [4, 3, 1]
+
+
+def test_purchases_frame_holds_a_visible_contacts_whole_history(session, world, staff, other_staff) -> None:
+    """Sam sees Ana and Ben; an order Olga took for Ana is still part of Ana's purchase history."""
+    ana, cleo = world.contacts["Ana"], world.contacts["Cleo"]
+    olgas = _order(session, ana, other_staff, "O8", D(2026, 6, 2), [(_product(session), 2, 10)])
+    session.commit()
+    frame = loaders.purchases_frame(session, staff)
+    assert olgas.id in set(frame["order_id"])
+    assert cleo.id not in set(frame["contact_id"])  # Cleo is Olga's contact
+    assert sorted(frame.loc[frame["contact_id"] == ana.id, "amount"]) == [20.0, 960.0, 1100.0]
+
+
+def test_sampled_frames_keep_the_same_contacts(session, world, admin) -> None:
+    """every=k keeps the contacts whose id is a multiple of k, in both frames alike."""
+    for every in (1, 2, 3):
+        contacts = loaders.contacts_frame(session, admin, every=every)
+        purchases = loaders.purchases_frame(session, None, every=every)
+        kept = {c.id for n, c in world.contacts.items() if n != "Dan" and c.id % every == 0}
+        assert set(contacts["contact_id"]) == kept
+        assert set(purchases["contact_id"]) <= kept
+
+
+def _product(session: Session) -> Product:
+    return _add(session, Product(sku="S", name="Sticker", category="Accessories"))[0]

@@ -55,6 +55,12 @@ def _register_report() -> None:
     app.command("report")(report)
 
 
+def _register_ask() -> None:
+    from app.ask_cli import ask
+
+    app.command("ask")(ask)
+
+
 @app.command()
 def init() -> None:
     """Create the database, or upgrade it to the newest schema."""
@@ -246,3 +252,4 @@ def _safe_url() -> str:
 
 
 _register_report()
+_register_ask()

@@ -18,7 +18,10 @@ def _grid_page(entity: str) -> Any:
 
 def navigation(role: str) -> dict[str, list[Any]]:
     sections: dict[str, list[Any]] = {
-        "Overview": [st.Page(f"{PAGES_DIR}/home.py", title="Home", icon=":material/home:", default=True)],
+        "Overview": [
+            st.Page(f"{PAGES_DIR}/home.py", title="Home", icon=":material/home:", default=True),
+            st.Page(f"{PAGES_DIR}/assistant.py", title="Assistant", icon=":material/chat:"),
+        ],
         "Customers": [
             _grid_page("contacts"), _grid_page("companies"),
             st.Page(f"{PAGES_DIR}/contact.py", title="Contact 360", icon=":material/contact_page:"),

@@ -17,6 +17,14 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = 15_000
     echo_sql: bool = False
     default_currency: str = "EUR"
+    # Outgoing email. With no host, messages stay in the outbox table (nothing leaves the machine).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_sender: str = "crm@localhost"
+    smtp_timeout_s: float = 10.0
 
 
 @lru_cache(maxsize=1)

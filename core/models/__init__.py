@@ -3,7 +3,15 @@
 from sqlmodel import SQLModel
 
 from core.models.base import Editable
-from core.models.engagement import Activity, Campaign, CampaignRecipient, Case, Task
+from core.models.engagement import (
+    Activity,
+    Campaign,
+    CampaignRecipient,
+    Case,
+    Notification,
+    OutboxMessage,
+    Task,
+)
 from core.models.lowcode import (
     AuditLog,
     AutomationRule,
@@ -69,8 +77,10 @@ __all__ = [
     "Deal",
     "DealStageHistory",
     "Editable",
+    "Notification",
     "Order",
     "OrderLine",
+    "OutboxMessage",
     "Pipeline",
     "Product",
     "ProductOption",

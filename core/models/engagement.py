@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from pydantic import NaiveDatetime
 from sqlalchemy import Index, UniqueConstraint
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 from core.config import now
 from core.models.base import Editable, json_column
@@ -118,4 +118,47 @@ class CampaignRecipient(Editable, table=True):
     status: str = Field(default="pending", max_length=16)
     sent_at: NaiveDatetime | None = None
     responded_at: NaiveDatetime | None = None
+    # The delivery status above moves on (sent -> opened -> clicked); the response is what the
+    # person said (replied, interested, not_interested, unsubscribed) and is kept apart.
+    response: str | None = Field(default=None, max_length=16)
     response_note: str | None = Field(default=None, max_length=2000)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """Every email the CRM sends (campaigns, reminders, automation), kept so it can be inspected.
+
+    With SMTP configured a message is sent at once and kept as `sent` (or `failed` with the
+    server's answer); without SMTP it stays `queued` here, which is what a test or a demo reads.
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_status_created", "status", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: NaiveDatetime = Field(default_factory=now)
+    kind: str = Field(max_length=16)  # campaign, reminder, automation
+    to_address: str = Field(max_length=320)
+    subject: str = Field(max_length=300)
+    body: str = Field(max_length=50_000)
+    status: str = Field(default="queued", max_length=16)  # queued, sent, failed
+    sent_at: NaiveDatetime | None = None
+    error: str | None = Field(default=None, max_length=2000)
+    campaign_id: int | None = Field(default=None, foreign_key="campaigns.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contacts.id")
+    user_id: int | None = Field(default=None, foreign_key="users.id")  # the addressee, if a user
+
+
+class Notification(SQLModel, table=True):
+    """An in-app message for one user (a due reminder, an automation's "notify"), shown until read."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id")
+    created_at: NaiveDatetime = Field(default_factory=now)
+    kind: str = Field(default="info", max_length=16)  # reminder, automation, info
+    text: str = Field(max_length=2000)
+    entity: str | None = Field(default=None, max_length=32)  # what it is about, for a link
+    entity_id: int | None = None
+    read_at: NaiveDatetime | None = None

@@ -1,5 +1,6 @@
-"""Answers about one contact or company (last interaction, last order, open deals, who works there,
-how much they bought) and the user's own task list. Visible records only."""
+"""Answers about one contact or company (last interaction, last order, open deals, who works there)
+and the user's own task list. Visible records only. How much someone bought is a figure: it goes
+through the semantic layer (bot/offline.py)."""
 
 from __future__ import annotations
 
@@ -89,23 +90,6 @@ def last_order(session: Session, user: Any, kind: str, match: Match) -> Reply:
         f"{match.label} last ordered on {date}: order {number} ({status}), €{amount:,.2f}.",
         columns=columns,
         rows=rows,
-    )
-
-
-def bought(session: Session, user: Any, kind: str, match: Match) -> Reply:
-    query = (
-        select(func.count(func.distinct(Order.id)), _amount())
-        .select_from(Order)
-        .outerjoin(OrderLine, OrderLine.order_id == Order.id)
-        .where(*_owned(Order, kind, match.id, user), Order.status != "cancelled")
-    )
-    orders, amount = session.execute(query).one()
-    amount = round(float(amount or 0), 2)
-    return Reply(
-        "answered",
-        f"{match.label} has bought €{amount:,.2f} in {orders} orders (cancelled ones left out).",
-        columns=["Revenue", "Orders"],
-        rows=[[amount, int(orders)]],
     )
 
 

@@ -10,24 +10,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
 from bot import lookups
 from bot.dates import parse_when
-from bot.parser import (
+from bot.intents import (
     AboutRecord,
     CreateTask,
     LogActivity,
-    MetricQuestion,
     MoveDeal,
-    NotUnderstood,
     parse_about,
     parse_action,
-    parse_metric,
     parse_tasks,
 )
+from bot.parser import MetricQuestion, NotUnderstood, find_period_in, parse_metric
 from bot.people import find_companies, find_contacts, find_deals
 from bot.proposals import ask_which, propose_activity, propose_deal_move, propose_task
 from bot.reply import Chart, Reply, Turn
@@ -225,10 +224,13 @@ def _about(session: Session, user: User, about: AboutRecord) -> Reply:
         if kind != "company":
             return Reply("refused", f"{match.label} is a contact, not a company.", suggestions=SUGGESTIONS)
         return lookups.contacts_at(session, user, match)
+    if about.kind == "bought":  # a figure: the semantic layer, with the period asked for
+        whose = Filter(field=kind, value=match.label)
+        period = find_period_in(about.rest, today())
+        return _run(session, user, MetricQuestion(["orders", "revenue"], [], [whose], period))
     handler = {
         "last_activity": lookups.last_activity,
         "last_order": lookups.last_order,
-        "bought": lookups.bought,
         "open_deals": lookups.open_deals,
     }[about.kind]
     return handler(session, user, kind, match)
@@ -265,34 +267,41 @@ def _propose(session: Session, user: User, action: LogActivity | CreateTask | Mo
 
 
 def _propose_task(session: Session, user: User, text: str) -> Reply:
-    """ "email Ivan on Friday": the longest date phrase at the end is the due date; a person named
-    after the verb becomes the task's contact when exactly one visible contact matches."""
-    words, due, title = text.split(), None, text
-    for start in range(max(0, len(words) - 5), len(words)):
+    """ "email Ivan on Friday", "tomorrow to send the proposal to Chiara": the date phrase at the
+    end (the longest) or before "to" at the start is the due date; a person named after the verb,
+    or after the last "with"/"to"/"for", becomes the task's contact when exactly one visible
+    contact matches (several: asked back)."""
+    title, due = _split_due(re.sub(r"^(?:an?|the)\s+", "", text, flags=re.I))
+    person = _person_in(title)
+    contact_id = None
+    if person:
+        matches = find_contacts(session, user, person)
+        if len(matches) > 1:
+            return ask_which("contact", matches, person)
+        contact_id = matches[0].id if matches else None
+    return propose_task(session, user, title=title[:1].upper() + title[1:], due_at=due, contact_id=contact_id)
+
+
+def _split_due(text: str) -> tuple[str, datetime | None]:
+    leading = re.match(r"^(?P<when>.+?)\s+to\s+(?P<title>.+)$", text)
+    if leading and (due := parse_when(leading["when"])) is not None:
+        return leading["title"].strip(" ,"), due
+    words = text.split()
+    for start in range(max(1, len(words) - 5), len(words)):
         due = parse_when(" ".join(words[start:]))
         if due is not None:
-            title = " ".join(words[:start])
-            break
-    title = title.strip(" ,") or text
-    contact_id = None
-    verbs = (
-        "call",
-        "email",
-        "e-mail",
-        "phone",
-        "ring",
-        "meet",
-        "contact",
-        "text",
-        "write to",
-        "follow up with",
-    )
-    for verb in verbs:
+            return " ".join(words[:start]).strip(" ,"), due
+    return text.strip(" ,"), None
+
+
+TASK_VERBS = ("call", "email", "e-mail", "phone", "ring", "meet", "contact", "text", "write to",
+              "follow up with", "check in with", "visit")
+
+
+def _person_in(title: str) -> str | None:
+    """Who a task is about: "email Ivan about X" -> Ivan; "send the proposal to Chiara" -> Chiara."""
+    for verb in TASK_VERBS:
         if title.lower().startswith(verb + " "):
-            person = title[len(verb) + 1 :].split(" about ")[0].strip()
-            matches = find_contacts(session, user, person)
-            if len(matches) > 1:
-                return ask_which("contact", matches, person)
-            contact_id = matches[0].id if matches else None
-            break
-    return propose_task(session, user, title=title[:1].upper() + title[1:], due_at=due, contact_id=contact_id)
+            return title[len(verb) + 1 :].split(" about ")[0].strip() or None
+    found = re.search(r"\b(?:with|to|for)\s+(?P<person>[^,;]+?)(?:\s+about\b.*)?$", title, re.I)
+    return found["person"].strip() if found else None

@@ -11,9 +11,12 @@ not understood rather than ignored: a figure for the wrong filter is worse than 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date
+
+from rapidfuzz import fuzz, process
 
 from bot.people import fold
 from bot.vocabulary import Value, Vocabulary
@@ -23,236 +26,71 @@ from core.query.filters import Filter
 from core.query.spec import OrderBy
 from core.query.timerange import MONTHS, parse_period
 
+
+def _words(text: str) -> set[str]:
+    return set(text.split())
+
+
+TYPO_CUTOFF = 80.0  # "reveune" -> revenue (86), "ths" -> this (86), "vlaue" -> value (80)
+# Phrases people use for a metric that the catalogue's synonyms do not cover.
 EXTRA_METRICS = {
-    "sell": "revenue",
-    "sold": "revenue",
-    "sales revenue": "revenue",
-    "earn": "revenue",
-    "earned": "revenue",
-    "spent": "revenue",
-    "spend": "revenue",
-    "bought": "revenue",
-    "tasks": "open_tasks",
-    "task": "open_tasks",
+    "tasks": "open_tasks", "task": "open_tasks", "to-dos": "open_tasks", "todos": "open_tasks",
+    "to-do": "open_tasks", "todo": "open_tasks",
     "conversion": "win_rate",
-    "win": "won_deals",
-    "won": "won_deals",
-    "lost": "lost_deals",
-    "lose": "lost_deals",
+    "win": "won_deals", "won": "won_deals", "lost": "lost_deals", "lose": "lost_deals",
     "closed": "closed_deals",
-    "contact": "contacts",
-    "customer": "customers",
-    "deal size": "average_won_deal_size",
-    "order value": "average_order_value",
+    "contact": "contacts", "customer": "customers", "deal": "deals", "opp": "deals",
+    "deal size": "average_won_deal_size", "order value": "average_order_value",
     "basket": "average_order_value",
+    "items": "units_sold", "item": "units_sold",
+    "sales cycle": "average_days_to_close", "time to close": "average_days_to_close",
+    "reply rate": "response_rate", "response rate": "response_rate",
+    "unresolved tickets": "open_cases", "unresolved": "open_cases", "ticket": "cases", "case": "cases",
+    "resolve": "average_resolution_time",
 }
+# Verbs that ask for sales when nothing else names the figure: "how much did we sell" is revenue,
+# "how many docking stations did we sell" is units sold.
+SELL_VERBS = _words("sell sold selling sells earn earned spent spend bought make made brings bring")
 EXTRA_DIMENSIONS = {
-    "salespeople": "owner",
-    "sales people": "owner",
-    "seller": "owner",
-    "sellers": "owner",
-    "customer": "contact",
-    "customers": "contact",
-    "client": "contact",
-    "clients": "contact",
-    "who": "owner",
-    "people": "contact",
-    "team member": "owner",
-    "month": "month",
+    "salespeople": "owner", "sales people": "owner", "seller": "owner", "sellers": "owner",
+    "customer": "contact", "customers": "contact", "client": "contact", "clients": "contact",
+    "who": "owner", "people": "contact", "team member": "owner", "month": "month",
+    "lifecycle": "lifecycle_stage",
 }
+# Plain counts that a more specific figure of the same records replaces ("tasks are overdue").
+GENERIC_COUNTS = {"open_tasks", "cases", "deals", "contacts", "orders", "activities", "campaign_recipients"}
+# An entity counted as a metric, that after "top N" or "which" is the thing ranked instead.
+RANKED_ENTITY = {"companies": "company", "contacts": "contact", "customers": "contact"}
 GROUP_WORDS = {"by", "per", "each", "every", "across", "between"}
 SUPERLATIVES = {
-    "most": True,
-    "highest": True,
-    "biggest": True,
-    "largest": True,
-    "best": True,
-    "top": True,
-    "greatest": True,
-    "more": True,
-    "lowest": False,
-    "least": False,
-    "fewest": False,
-    "smallest": False,
-    "worst": False,
-    "bottom": False,
-    "less": False,
+    **dict.fromkeys(_words("most highest biggest largest best top greatest more"), True),
+    **dict.fromkeys(_words("lowest least fewest smallest worst bottom less"), False),
 }
 NUMBER_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "twenty": 20,
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "twenty": 20,
 }
 PREPOSITIONS = {"in", "from", "at", "for", "of", "by", "with", "on", "within"}
-STOPWORDS = set(
-    [
-        "a",
-        "an",
-        "the",
-        "our",
-        "my",
-        "we",
-        "us",
-        "i",
-        "me",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "do",
-        "does",
-        "did",
-        "done",
-        "have",
-        "has",
-        "had",
-        "what",
-        "whats",
-        "what's",
-        "how",
-        "much",
-        "many",
-        "which",
-        "who",
-        "whom",
-        "show",
-        "me",
-        "tell",
-        "give",
-        "list",
-        "get",
-        "total",
-        "overall",
-        "all",
-        "number",
-        "count",
-        "of",
-        "amount",
-        "value",
-        "worth",
-        "sum",
-        "please",
-        "currently",
-        "now",
-        "so",
-        "far",
-        "to",
-        "date",
-        "and",
-        "or",
-        "it",
-        "its",
-        "that",
-        "this",
-        "there",
-        "their",
-        "per",
-        "by",
-        "in",
-        "from",
-        "for",
-        "at",
-        "on",
-        "with",
-        "any",
-        "some",
-        "new",
-        "average",
-        "avg",
-        "mean",
-        "rate",
-        "size",
-        "did",
-        "make",
-        "made",
-        "since",
-        "until",
-        "about",
-        "over",
-        "last",
-        "time",
-        "trend",
-        "up",
-        "to",
-        "figure",
-        "figures",
-        "total",
-        "sales",
-        "ever",
-        "right",
-        "much",
-        "is",
-        "euros",
-        "eur",
-        "euro",
-        "money",
-        "currently,",
-        "today's",
-        "current",
-    ]
+STOPWORDS = _words(
+    "a an the our my we us i me is are was were be been do does did done have has had what whats "
+    "what's how much many which who whom show tell give list get total overall all number count of "
+    "amount value worth sum please currently now so far to date and or it its that this there "
+    "their per by in from for at on with any some new average avg mean rate size make made since "
+    "until about over last time trend up figure figures sales ever right euros eur euro money "
+    "today's current"
 )
 TIME_WORDS = {
-    "today",
-    "yesterday",
-    "week",
-    "month",
-    "quarter",
-    "year",
-    "ytd",
-    "since",
-    "between",
-    "last",
-    "this",
-    "past",
-    "previous",
-    "days",
-    "weeks",
-    "months",
-    "years",
-    "quarters",
+    *_words("today yesterday week month quarter year ytd since between last this past previous days "
+            "weeks months years quarters"),
     *MONTHS,
 }
-FIELD_WORDS = {
-    "segment",
-    "category",
-    "stage",
-    "pipeline",
-    "campaign",
-    "source",
-    "channel",
-    "industry",
-    "city",
-    "country",
-    "owner",
-    "product",
-    "lifecycle",
-}
-PREFERENCE = (
-    "segment",
-    "stage",
-    "pipeline",
-    "owner",
-    "product",
-    "category",
-    "campaign",
-    "city",
-    "country",
-    "industry",
-    "lifecycle_stage",
-    "source",
-    "channel",
-    "gender",
-)
+# Words that name a field: "category Bikes", "the Negotiation stage", "segment Champions".
+FIELD_WORDS = _words("segment category stage pipeline campaign source channel industry city country "
+                     "owner product lifecycle")
+FIELD_OF_WORD = {"lifecycle": "lifecycle_stage", "stage": "stage", "segment": "segment"}
+# When a value could belong to several dimensions, the first listed wins.
+PREFERENCE = ("segment", "stage", "pipeline", "owner", "product", "category", "campaign", "city",
+              "country", "industry", "lifecycle_stage", "source", "channel", "gender")
 
 
 @dataclass(frozen=True)
@@ -288,9 +126,20 @@ class _Words:
         return " ".join(self.words[start:end])
 
 
+ORDINAL_QUARTERS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
+
+
 def words_of(question: str) -> list[str]:
     text = fold(question).replace("’", "'").replace("'s ", " ").replace("what's", "what is")
+    # "the first quarter of 2025" is Q1 2025 to the period parser.
+    text = re.sub(r"\b(first|1st|second|2nd|third|3rd|fourth|4th) quarter(?: of)?\b",
+                  lambda m: f"q{ORDINAL_QUARTERS[m.group(1)]}", text)
     return re.findall(r"[a-z0-9][a-z0-9_\-./']*[a-z0-9]|[a-z0-9]", text)
+
+
+def capitalised(question: str) -> set[str]:
+    """The folded words typed with a capital letter: candidates for names ("Acme", "Batman")."""
+    return {fold(word) for word in re.findall(r"\b[^\W\d_][\w\-]*", question) if word[0].isupper()}
 
 
 # ---- passes ------------------------------------------------------------------------------------------
@@ -315,6 +164,12 @@ def find_period(w: _Words, today: date) -> str | None:
     return w.phrase(*best)
 
 
+def find_period_in(text: str, today: date) -> str | None:
+    """The period a phrase names, if any ("with us this year" -> "this year")."""
+    words = words_of(text)
+    return find_period(_Words(words, [False] * len(words)), today)
+
+
 def _is_period(words: list[str], start: int, end: int, today: date) -> bool:
     chunk = words[start:end]
     if not any(c in TIME_WORDS or c[:1].isdigit() or re.fullmatch(r"q[1-4]", c) for c in chunk):
@@ -336,12 +191,15 @@ def _is_period(words: list[str], start: int, end: int, today: date) -> bool:
 
 def find_top(w: _Words) -> tuple[int | None, bool | None]:
     """(N, descending) of "top 5", "bottom 3", "best 10"; (None, None) when not asked."""
-    for i, word in enumerate(w.words[:-1]):
-        if word in ("top", "bottom", "best", "worst", "first") and not w.used[i]:
-            number = _number(w.words[i + 1])
+    ranking = ("top", "bottom", "best", "worst", "first", "biggest", "largest", "smallest")
+    for i, word in enumerate(w.words):
+        if word not in ranking or w.used[i]:
+            continue
+        for at in (i + 1, i - 1):  # "top 5" and "our 5 biggest"
+            number = _number(w.words[at]) if 0 <= at < len(w.words) else None
             if number is not None:
-                w.claim(i, i + 2)
-                return number, word in ("top", "best", "first")
+                w.claim(min(i, at), max(i, at) + 1)
+                return number, word in ("top", "best", "first", "biggest", "largest")
     return None, None
 
 
@@ -377,15 +235,8 @@ def find_dimensions(w: _Words, top: bool) -> list[str]:
         after = i + 1
         if word not in starts or (w.used[i] and word not in ("top", "bottom")):
             continue
-        while after < len(w.words) and w.words[after] in (
-            "the",
-            "each",
-            "every",
-            "single",
-            "of",
-            "down",
-            "by",
-        ):
+        while after < len(w.words) and (w.words[after] in ("the", "each", "every", "single", "of",
+                                                             "down", "by") or w.words[after] in SELL_VERBS):
             after += 1
         if word == "who":
             after = i
@@ -399,6 +250,8 @@ def find_dimensions(w: _Words, top: bool) -> list[str]:
         if hit and lookup(METRIC_NAMES, w.phrase(after, hit[1])) is None:
             found.append(hit[0])
             w.claim(i if word in GROUP_WORDS else after, hit[1])
+    if top and not found:  # "city with the most contacts", "most sold product by quantity"
+        found += _first_dimension_word(w)
     for i, word in enumerate(w.words):  # "monthly revenue", "revenue trend"
         grain = {
             "daily": "day",
@@ -415,6 +268,15 @@ def find_dimensions(w: _Words, top: bool) -> list[str]:
     return found
 
 
+def _first_dimension_word(w: _Words) -> list[str]:
+    for i, word in enumerate(w.words):
+        dimension = lookup(DIMENSION_NAMES, word) or EXTRA_DIMENSIONS.get(word)
+        if w.free(i, i + 1) and dimension and lookup(METRIC_NAMES, word) is None and word != "who":
+            w.claim(i, i + 1)
+            return [dimension]
+    return []
+
+
 def find_metrics(w: _Words) -> list[str]:
     found: list[str] = []
     for start in range(len(w.words)):
@@ -426,27 +288,37 @@ def find_metrics(w: _Words) -> list[str]:
 
 
 def _combine(found: list[str], words: list[str]) -> list[str]:
-    """ "how many deals did we win" is won deals; "value of deals won" the won amount."""
+    """ "how many deals did we win" is won deals; "value of deals won" the won amount; "how long
+    does it take to close a deal" the days to close; "contacts added" new contacts."""
+    said = set(words)
     verbs = [m for m in found if m in ("won_deals", "lost_deals", "closed_deals")]
     rest = [m for m in found if m not in verbs]
+    if "long" in said and {"deals", "closed_deals", "won_deals"} & set(found):
+        return ["average_days_to_close"]
+    if "long" in said and {"cases", "open_cases"} & set(found):
+        return ["average_resolution_time"]
     if (verbs and rest in (["deals"], ["open_deals"], [])) or (verbs and rest == ["win_rate"]):
         if rest == ["win_rate"]:
             return rest
-        if verbs[0] == "won_deals" and {"value", "amount", "worth", "total"} & set(words):
+        if verbs[0] == "won_deals" and {"value", "amount", "worth", "total", "much"} & said:
             return ["won_amount"]
-        if verbs[0] == "won_deals" and {"average", "avg"} & set(words):
+        if verbs[0] == "won_deals" and {"average", "avg"} & said:
             return ["average_won_deal_size"]
         return verbs[:1]
-    if rest == ["deals"] and {"value", "amount", "worth"} & set(words) and "open" in words:
-        return ["open_pipeline_value"]
+    if rest == ["deals"] and {"value", "amount", "worth"} & said:
+        return ["open_pipeline_value"]  # what deals are worth is the open pipeline's value
+    if rest == ["deals"] and "open" in said:
+        return ["open_deals"]
+    if rest[:1] == ["contacts"] and {"added", "add", "created", "create", "joined", "new"} & said:
+        return ["new_contacts", *rest[1:]]
     return rest or verbs
 
 
 def find_filters(
-    w: _Words, vocab: Vocabulary, metrics: list[str], me: str | None
+    w: _Words, vocab: Vocabulary, metrics: list[str], me: str | None, named: list[Value]
 ) -> tuple[list[Filter], list[str]]:
     """Filters from known values; and the phrases after a preposition that name nothing known."""
-    chosen: list[Value] = []
+    chosen: list[Value] = list(named)
     if me and (
         {"my", "mine"} & set(w.words) or re.search(r"\b(did|have|do|has) i\b|^i\b", " ".join(w.words))
     ):
@@ -493,19 +365,31 @@ def _dimensions(metrics: list[str]) -> set[str] | None:
     return allowed | {"segment"}
 
 
-def _value_at(w: _Words, start: int, vocab: Vocabulary, dims: set[str] | None, fuzzy: bool) -> Value | None:
-    for end in range(min(len(w.words), start + vocab.max_words), start, -1):
-        phrase = w.phrase(start, end)
-        if not w.free(start, end) or (end - start == 1 and phrase in STOPWORDS):
+def _value_at(w: _Words, start: int, vocab: Vocabulary, dims: set[str] | None, fuzzy: bool,
+              end: int | None = None) -> Value | None:
+    """The known value the longest phrase at `start` names (only the phrase up to `end` if given)."""
+    ends = [end] if end else range(min(len(w.words), start + vocab.max_words), start, -1)
+    for stop in ends:
+        phrase = w.phrase(start, stop)
+        if not w.free(start, stop) or (stop - start == 1 and phrase in STOPWORDS):
             continue
-        values = vocab.fuzzy(phrase) if fuzzy else vocab.exact(phrase)
+        values = vocab.fuzzy(phrase) if fuzzy else vocab.exact(phrase) or _singular(vocab, phrase)
         values = [v for v in values if dims is None or v.dimension in dims]
         if values:
-            w.claim(start, end)
-            return min(
-                values, key=lambda v: PREFERENCE.index(v.dimension) if v.dimension in PREFERENCE else 99
-            )
+            # "the Negotiation stage", "the DACH customers segment": the field word goes with it
+            trailing = stop < len(w.words) and w.words[stop] in FIELD_WORDS and not w.used[stop]
+            w.claim(start, stop + trailing)
+            return min(values, key=_preference)
     return None
+
+
+def _preference(value: Value) -> int:
+    return PREFERENCE.index(value.dimension) if value.dimension in PREFERENCE else len(PREFERENCE)
+
+
+def _singular(vocab: Vocabulary, phrase: str) -> list[Value]:
+    """ "docking stations" names the product "Docking Station"."""
+    return vocab.exact(phrase[:-1]) if phrase.endswith("s") and len(phrase) > 4 else []
 
 
 def _as_filters(values: list[Value]) -> list[Filter]:
@@ -533,16 +417,26 @@ class Parsed:
 def parse_metric(
     question: str, vocab: Vocabulary, today: date, me: str | None = None
 ) -> Parsed | NotUnderstood:
-    w = _Words(words_of(question), [False] * len(words_of(question)))
+    names = capitalised(question)
+    words = correct_typos(words_of(question), vocab, names)
+    w = _Words(words, [False] * len(words))
+    named = find_named_values(w, vocab)  # before the period: "Summer Launch 2026", "Laptop Pro 14"
     period = find_period(w, today)
     limit, descending = find_top(w)
     superlative = next((SUPERLATIVES[x] for x in w.words if x in SUPERLATIVES), None)
-    dimensions = find_dimensions(w, top=limit is not None or superlative is not None)
+    ranking = limit is not None or superlative is not None
+    dimensions = find_dimensions(w, top=ranking)
     metrics = find_metrics(w)
-    filters, unknown = find_filters(w, vocab, metrics, me)
+    if ranking and not dimensions and len(metrics) > 1 and metrics[0] in RANKED_ENTITY:
+        dimensions, metrics = [RANKED_ENTITY[metrics[0]]], metrics[1:]  # "top 3 companies by revenue"
+    metrics = _one_unless_joined(metrics, w.words, question)
+    _claim_subject(w, metrics)
+    filters, unknown = find_filters(w, vocab, metrics, me, named)
     metrics = metrics or _default_metric(w.words, filters, dimensions, superlative)
     if not metrics:
         return NotUnderstood("I could not tell which figure you want (revenue, deals, contacts...).")
+    _claim_subject(w, metrics)
+    unknown += find_names(w, names)  # "open deals does Acme have": a record's name, checked later
     unexplained = _unexplained(w)
     if unexplained:  # "how many unicorns did we sell": answering "revenue" would be a guess
         return NotUnderstood(f"I do not know what “{unexplained[0]}” means here.")
@@ -551,6 +445,84 @@ def parse_metric(
     order = [OrderBy(name=metrics[0], descending=bool(descending))] if limit and dimensions else []
     spec = MetricQuestion(metrics, dimensions, filters, period, order, limit if dimensions else None)
     return Parsed(spec, unknown)
+
+
+def _one_unless_joined(metrics: list[str], words: list[str], question: str) -> list[str]:
+    """Several figures only when asked together ("revenue and orders"); otherwise the first one
+    named is the figure and the others describe it ("revenue from customers in Paris")."""
+    joined = {"and", "plus", "vs", "versus"} & set(words) or "," in question or "&" in question
+    if joined:
+        return metrics
+    specific = {METRICS[m].fact for m in metrics if m not in GENERIC_COUNTS}
+    return [m for m in metrics if m not in GENERIC_COUNTS or METRICS[m].fact not in specific][:1]
+
+
+def _claim_subject(w: _Words, metrics: list[str]) -> None:
+    """Words that only repeat what the figure is about: "open" of open deals, "campaigns" of the
+    response rate. Claimed so they are neither filters nor unexplained."""
+    subject = {"open"} if any(m.startswith("open_") for m in metrics) else set()
+    for metric in metrics:
+        for noun in METRICS[metric].fact.split("_"):
+            subject |= {noun, noun.rstrip("s"), noun + "s"}
+    for i, word in enumerate(w.words):
+        if word in subject and not w.used[i]:
+            w.claim(i, i + 1)
+
+
+def find_named_values(w: _Words, vocab: Vocabulary) -> list[Value]:
+    """Known values of several words, spelt exactly: claimed first, so that no other pass takes
+    their words ("2026" of "Summer Launch 2026" is not a period, "customers" of the segment "DACH
+    customers" is not the customers metric)."""
+    found = []
+    for start in range(len(w.words)):
+        for end in range(min(len(w.words), start + vocab.max_words), start + 1, -1):
+            if not w.free(start, end) or lookup(METRIC_NAMES, w.phrase(start, end)):
+                continue  # "phone calls" is the calls metric before it is the phone channel
+            hit = _value_at(w, start, vocab, None, fuzzy=False, end=end)
+            if hit:
+                found.append(hit)
+                break
+    return found
+
+
+def find_names(w: _Words, names: set[str]) -> list[str]:
+    """Runs of unclaimed words typed with capitals, taken as a name to look up ("Acme", "Batman")."""
+    phrases: list[str] = []
+    start = None
+    for i, word in enumerate([*w.words, ""]):
+        is_name = word in names and not w.used[i] if word else False
+        if is_name and start is None:
+            start = i
+        elif not is_name and start is not None:
+            if not all(x in STOPWORDS | FILLER for x in w.words[start:i]):
+                phrases.append(w.phrase(start, i))
+                w.claim(start, i)
+            start = None
+    return phrases
+
+
+def correct_typos(words: list[str], vocab: Vocabulary, names: set[str]) -> list[str]:
+    """Words the parser does not know, replaced by the known word they misspell ("reveune" ->
+    "revenue", "ths" -> "this"). Names and known values are left alone; a correction keeps the
+    first letter, which rules out most accidental ones."""
+    known = known_words() | vocab.words()
+    return [word if word in known or word in names or len(word) < 3 or not word.isalpha()
+            else _closest(word) or word for word in words]
+
+
+def _closest(word: str) -> str | None:
+    candidates = [k for k in known_words() if k[:1] == word[:1] and len(k) > 2]
+    best = process.extractOne(word, candidates, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
+    return best[0] if best else None
+
+
+@functools.cache
+def known_words() -> frozenset[str]:
+    """Every word the parser understands (catalogue names and synonyms, time words, filler...)."""
+    phrases = [*METRIC_NAMES, *DIMENSION_NAMES, *EXTRA_METRICS, *EXTRA_DIMENSIONS]
+    words = {word for phrase in phrases for word in phrase.split()}
+    words |= STOPWORDS | FILLER | PREPOSITIONS | GROUP_WORDS | TIME_WORDS | set(NUMBER_WORDS)
+    return frozenset(words | set(SUPERLATIVES) | SELL_VERBS | FIELD_WORDS)
 
 
 # Words that carry no meaning of their own in a question about figures.
@@ -564,13 +536,16 @@ FILLER = {
     "most", "least", "top", "bottom", "best", "worst", "highest", "lowest", "biggest", "smallest",
     "largest", "fewest", "greatest", "they", "them", "these", "those", "not", "exactly", "roughly",
     "approximately", "so", "far", "which", "where", "when", "else", "other", "same", "as", "if",
+    "crm", "database", "system", "based", "break", "support", "opened", "created", "create", "added",
+    "add", "send", "sent", "joined", "long", "take", "takes", "it", "cycle", "length", "come", "came",
+    "brought", "close",
 }
 
 
 def _unexplained(w: _Words) -> list[str]:
     """Words no pass claimed and that are not filler, e.g. "unicorns" (digits count as understood)."""
     ignorable = STOPWORDS | FILLER | PREPOSITIONS | GROUP_WORDS | TIME_WORDS | set(NUMBER_WORDS)
-    ignorable |= set(SUPERLATIVES)
+    ignorable |= set(SUPERLATIVES) | SELL_VERBS
     return [word for word, used in zip(w.words, w.used, strict=True)
             if not used and word not in ignorable and not word.isdigit()]
 
@@ -589,182 +564,8 @@ def _default_metric(
     people = {"leads", "prospects", "people", "persons", "women", "men", "customers", "clients"}
     if any(f.field in ("lifecycle_stage", "gender", "segment") for f in filters) or people & set(words):
         return ["new_contacts"] if "new" in words else ["contacts"]
+    if SELL_VERBS & set(words):
+        return ["units_sold"] if "many" in words else ["revenue"]
     if superlative is not None and {"product", "category", "owner", "contact", "company"} & set(dims):
         return ["revenue"]
     return []
-
-
-# ---- questions about one record, the task list, and writes -------------------------------------------
-
-
-@dataclass(frozen=True)
-class AboutRecord:
-    """kind: last_activity, last_order, open_deals, contacts_at or bought; name as typed."""
-
-    kind: str
-    name: str
-
-
-@dataclass(frozen=True)
-class MyTasks:
-    scope: str  # "today" (due today or overdue), "overdue" or "open"
-
-
-@dataclass(frozen=True)
-class LogActivity:
-    channel: str
-    name: str
-    when: str | None
-    subject: str | None
-    notes: str | None
-    follow_up: str | None  # the date phrase of "follow up next Tuesday"
-
-
-@dataclass(frozen=True)
-class CreateTask:
-    text: str  # "email Ivan on Friday": the title and its date phrase, split by the engine
-
-
-@dataclass(frozen=True)
-class MoveDeal:
-    deal: str
-    stage: str
-
-
-NAME = r"(?P<name>[^?]+?)"
-ABOUT_PATTERNS = [
-    (
-        "last_activity",
-        rf"what did (?:we|i) (?:last )?(?:discuss|talk about|speak about|talk|say)(?: with| to)? {NAME}"
-        r"(?: last time| recently)?$",
-    ),
-    (
-        "last_activity",
-        rf"when did (?:we|i) last (?:talk to|talk with|speak to|speak with|contact|call|email|"
-        rf"meet with|meet|hear from) {NAME}$",
-    ),
-    (
-        "last_activity",
-        rf"(?:last|latest|most recent|recent) (?:activity|activities|interactions?|contact|"
-        rf"conversation|call|email|meeting|touchpoint) (?:with|for|of) {NAME}$",
-    ),
-    ("last_order", rf"when did {NAME} (?:last )?(?:order|buy|purchase)(?: last)?$"),
-    ("last_order", rf"(?:last|latest|most recent) (?:order|purchase) (?:of|from|by|for) {NAME}$"),
-    (
-        "bought",
-        rf"how much (?:has|have|did) {NAME} (?:bought|buy|spent|spend|ordered|order|purchased|purchase)",
-    ),
-    ("bought", rf"what (?:has|did) {NAME} (?:bought|buy|ordered|order|purchased|purchase)"),
-    (
-        "contacts_at",
-        r"who (?:is|are) (?:the |our )?(?:main |key )?(?:contacts?|people|persons?) "
-        rf"(?:at|for|of|in) {NAME}$",
-    ),
-    ("contacts_at", rf"(?:who do we know|contacts) at {NAME}$"),
-    (
-        "open_deals",
-        rf"(?:what are |show |list )?(?:the )?open (?:deals|opportunities|opps) (?:of|for|with|at) {NAME}$",
-    ),
-]
-TASK_PATTERNS = [
-    (r"\boverdue\b", "overdue"),
-    (r"who should i (?:call|contact|ring|phone|email)", "today"),
-    (r"\b(?:today|this morning)\b", "today"),
-    (r"\bmy (?:open )?(?:tasks|to-?dos|reminders|follow[- ]?ups)\b", "open"),
-    (r"\bwhat(?: is|'s)? on my (?:plate|list|agenda)", "today"),
-]
-CHANNEL_WORDS = r"(?P<channel>phone call|call|e-mail|email|meeting|visit|sms|text|chat|whatsapp)"
-LOG = re.compile(
-    rf"^(?:please )?(?:log|record|add|note|register|save)(?: an?| the| my)? {CHANNEL_WORDS}"
-    r"(?: with| to| from)? (?P<rest>.+)$",
-    re.I,
-)
-DID = re.compile(
-    r"^i (?:just )?(?P<verb>called|phoned|rang|emailed|e-mailed|met with|met|texted|visited|chatted with)"
-    r" (?P<rest>.+)$",
-    re.I,
-)
-VERB_CHANNEL = {
-    "called": "phone",
-    "phoned": "phone",
-    "rang": "phone",
-    "emailed": "email",
-    "e-mailed": "email",
-    "met": "meeting",
-    "met with": "meeting",
-    "visited": "meeting",
-    "texted": "sms",
-    "chatted with": "chat",
-}
-TASK = re.compile(
-    r"^(?:please )?(?:remind me(?: to)?|create an? (?:task|reminder)(?: to)?|add an? (?:task|reminder)"
-    r"(?: to)?|set an? reminder(?: to)?|new task:?|todo:?|to-do:?)\s+(?P<rest>.+)$",
-    re.I,
-)
-MOVE = re.compile(
-    r"^(?:please )?(?:move|advance|set|put|change|push|mark)\s+(?:the\s+)?(?:deal\s+)?(?P<deal>.+?)"
-    r"(?:\s+deal|\s+opportunity)?\s+(?:to|into|as|in)\s+(?:the\s+)?(?P<stage>.+?)(?:\s+stage)?$",
-    re.I,
-)
-FOLLOW = re.compile(
-    r"[,;.]?\s*(?:and\s+)?(?:follow[- ]?up|call (?:him|her|them) back|check back)\s*(?:on|by|in)?\s*"
-    r"(?P<when>[^,;.]*)$",
-    re.I,
-)
-
-
-def parse_action(question: str) -> LogActivity | CreateTask | MoveDeal | None:
-    text = question.strip().rstrip(".!")
-    if (found := TASK.match(text)) is not None:
-        return CreateTask(found.group("rest").strip())
-    if (found := LOG.match(text)) is not None:
-        channel = found.group("channel").lower()
-        return _log(channel, found.group("rest"))
-    if (found := DID.match(text)) is not None:
-        return _log(VERB_CHANNEL[found.group("verb").lower()], found.group("rest"))
-    if (found := MOVE.match(text)) is not None:
-        return MoveDeal(found.group("deal").strip(" '\""), found.group("stage").strip(" '\""))
-    return None
-
-
-def _log(channel: str, rest: str) -> LogActivity:
-    """ "Maria Rossi yesterday: discussed renewal, follow up next Tuesday" -> its parts."""
-    head, _, notes = (
-        re.split(r"(:| - | about )", rest, maxsplit=1)
-        if re.search(r":| - | about ", rest)
-        else (rest, "", "")
-    )
-    subject = None
-    if " about " in rest and ":" not in rest and " - " not in rest:
-        subject, notes = notes.strip(), ""
-    follow = None
-    for part in ("notes", "head"):
-        value = notes if part == "notes" else head
-        if (found := FOLLOW.search(value)) is not None:
-            follow = found.group("when").strip() or "tomorrow"
-            value = value[: found.start()].strip()
-        notes, head = (value, head) if part == "notes" else (notes, value)
-    when = None
-    if found := re.search(r"\s+(today|yesterday|this morning|(?:on|last) \w+day)$", head.strip(), re.I):
-        when, head = found.group(1), head.strip()[: found.start()]
-    return LogActivity(channel, head.strip(" ,"), when, subject or None, notes.strip(" ,") or None, follow)
-
-
-def parse_about(question: str) -> AboutRecord | None:
-    text = " ".join(question.strip().rstrip("?.!").split())
-    for kind, pattern in ABOUT_PATTERNS:
-        if (found := re.search(pattern, text, re.I)) is not None:
-            name = re.sub(r"^(?:the |our )|'s$|’s$", "", found.group("name").strip(), flags=re.I)
-            return AboutRecord(kind, name.strip())
-    return None
-
-
-def parse_tasks(question: str) -> MyTasks | None:
-    text = question.lower()
-    if re.search(r"\bhow many\b|\bnumber of\b|\bcount\b", text) or not re.search(
-        r"\b(tasks?|to-?dos?|overdue|call|plate|agenda|reminders?|follow[- ]?ups?|do today)\b", text
-    ):
-        return None
-    if not re.search(r"\b(i|my|me)\b", text) and "overdue" not in text:
-        return None
-    return next((MyTasks(scope) for pattern, scope in TASK_PATTERNS if re.search(pattern, text)), None)

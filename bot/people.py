@@ -82,7 +82,7 @@ def find_contacts(session: Session, user: User, text: str, limit: int = 5) -> li
     if "@" in typed:
         rows = _contact_rows(session, user, func.lower(Contact.email) == typed.lower())
         return [_contact_match(row, 100.0) for row in rows][:limit]
-    for narrowing in (_all_words, _word_starts(2), _word_starts(1)):
+    for narrowing in (_all_words, _word_starts(2), _word_starts(1), _any_word):
         found = best(
             (
                 _contact_match(row, name_score(typed, _full(row)))
@@ -124,6 +124,14 @@ def _word_starts(size: int) -> Any:
         )
 
     return clause
+
+
+def _any_word(words: list[str]) -> ColumnElement[bool]:
+    """The last resort: any typed word starts a first or last name. SQLite's lower() folds only
+    ASCII, so "łukasz" never prefixes lower("Łukasz") there; "nowak" still finds the row and the
+    ranking in Python, which folds every letter, decides."""
+    return or_(*[or_(prefix_match(Contact.first_name, w), prefix_match(Contact.last_name, w))
+                 for w in words if len(w) >= 3] or [false()])
 
 
 def _contact_rows(session: Session, user: User, where: ColumnElement[bool]) -> list[Any]:
@@ -188,12 +196,15 @@ def _place(*parts: str | None) -> str:
 
 
 def find_deals(session: Session, user: User, text: str, limit: int = 5) -> list[Match]:
-    """Visible deals whose title or company's name is `text`; open deals first among equals."""
+    """Visible deals named by `text`: words of the title ("Fjord expansion" for "Fjord – Expansion"),
+    or the company's name alone. A deal named by its own title beats its company's other deals;
+    open deals come first among equals."""
     typed = " ".join(text.strip().strip("?.!,'\"").split())
     if not typed:
         return []
-    companies = {m.id: m.score for m in find_companies(session, user, typed, limit=20)}
-    by_title = func.lower(Deal.title).contains(typed.lower(), autoescape=True)
+    companies = {m.id: m for m in find_companies(session, user, typed, limit=20)}
+    words = [w for w in typed.lower().split() if len(w) >= 3 or w.isdigit()]
+    by_title = or_(*[func.lower(Deal.title).contains(w, autoescape=True) for w in words] or [false()])
     where = or_(Deal.company_id.in_(list(companies)), by_title) if companies else by_title
     query = (
         select(Deal.id, Deal.title, Deal.status, Deal.amount, Deal.company_id)
@@ -202,7 +213,16 @@ def find_deals(session: Session, user: User, text: str, limit: int = 5) -> list[
     )
     matches = []
     for row in session.execute(query):
-        score = max(companies.get(row.company_id, 0.0), name_score(typed, row.title))
+        score = max(_company_score(typed, companies.get(row.company_id)), name_score(typed, row.title))
         score -= 0.0 if row.status == "open" else 1.0  # moving or asking about a deal means an open one
         matches.append(Match(int(row.id), row.title, f"{row.status}, €{row.amount:,.2f}", score))
     return best(matches, limit)
+
+
+def _company_score(typed: str, company: Match | None) -> float:
+    """How well `typed` names a deal through its company: fully when it says no more than the
+    company's name, much less when it adds words the company's name lacks (a title's words)."""
+    if company is None:
+        return 0.0
+    extra = set(fold(typed).split()) - set(fold(company.label).split())
+    return company.score - (10.0 if extra else 0.0)

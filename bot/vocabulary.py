@@ -36,6 +36,15 @@ ALIASES = {
         "former": ("former customers", "churned"),
     },
     "gender": {"female": ("women", "woman"), "male": ("men", "man")},
+    # English names of cities stored in their own language.
+    "city": {
+        "München": ("munich",), "Köln": ("cologne",), "Nürnberg": ("nuremberg",), "Milano": ("milan",),
+        "Roma": ("rome",), "Torino": ("turin",), "Napoli": ("naples",), "Firenze": ("florence",),
+        "Venezia": ("venice",), "Wien": ("vienna",), "Praha": ("prague",), "Warszawa": ("warsaw",),
+        "Kraków": ("cracow",), "Lisboa": ("lisbon",), "København": ("copenhagen",),
+        "Genève": ("geneva",), "Bruxelles": ("brussels",), "Göteborg": ("gothenburg",),
+        "Athína": ("athens",), "Sevilla": ("seville",), "Den Haag": ("the hague",),
+    },
 }
 
 
@@ -51,16 +60,24 @@ class Value:
 class Vocabulary:
     by_phrase: dict[str, list[Value]] = field(default_factory=dict)  # folded phrase -> values
     max_words: int = 1
+    _words: frozenset[str] | None = field(default=None, repr=False)
 
     def add(self, dimension: str, value: str, *phrases: str) -> None:
         for phrase in (value, *phrases):
             key = fold(phrase.replace("_", " "))
             if len(key) < 2:
                 continue
+            self._words = None
             known = self.by_phrase.setdefault(key, [])
             if Value(dimension, value) not in known:
                 known.append(Value(dimension, value))
             self.max_words = max(self.max_words, len(key.split()))
+
+    def words(self) -> frozenset[str]:
+        """Every single word of every known value ("laptop", "pro", "14", ...)."""
+        if self._words is None:
+            self._words = frozenset(word for phrase in self.by_phrase for word in phrase.split())
+        return self._words
 
     def exact(self, phrase: str) -> list[Value]:
         return list(self.by_phrase.get(fold(phrase), []))

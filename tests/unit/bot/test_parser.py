@@ -6,19 +6,17 @@ from datetime import date
 
 import pytest
 
-from bot.parser import (
+from bot.intents import (
     AboutRecord,
     CreateTask,
     LogActivity,
     MoveDeal,
     MyTasks,
-    NotUnderstood,
-    Parsed,
     parse_about,
     parse_action,
-    parse_metric,
     parse_tasks,
 )
+from bot.parser import NotUnderstood, Parsed, parse_metric
 from bot.vocabulary import build_vocabulary, fixed_values
 from core.query.filters import Filter
 from core.query.spec import OrderBy
@@ -135,3 +133,37 @@ def test_record_questions_and_tasks() -> None:
     assert parse_tasks("my tasks") == MyTasks("open")
     assert parse_tasks("what's overdue") == MyTasks("overdue")
     assert parse_tasks("how many overdue tasks") is None
+
+
+@pytest.mark.parametrize(
+    ("question", "metrics", "period"),
+    [
+        ("reveune ths year", ["revenue"], "this year"),  # typos of known words are corrected
+        ("sales in the first quarter of 2025", ["revenue"], "q1 2025"),
+        ("how many items did we sell", ["units_sold"], None),
+        ("how much did we sell in 2025", ["revenue"], "in 2025"),
+        ("how many tasks are overdue in total", ["overdue_tasks"], None),  # not open tasks too
+        ("how long is our sales cycle", ["average_days_to_close"], None),
+        ("how much did we win this year", ["won_amount"], "this year"),
+        ("revenue from customers in Milano", ["revenue"], None),  # one figure unless joined by "and"
+        ("revenue and orders this year", ["revenue", "orders"], "this year"),
+    ],
+)
+def test_paraphrases(question: str, metrics: list[str], period: str | None) -> None:
+    parsed = metric(question)
+    assert parsed.question.metrics == metrics
+    assert parsed.question.period == period
+
+
+def test_names_values_and_ranked_entities() -> None:
+    # A capitalised word nothing else explains is a name to look up, never ignored or guessed.
+    assert metric("how many open deals does Acme have?").unknown == ["acme"]
+    assert isinstance(parse_metric("how many unicorns did we sell?", VOCAB, TODAY), NotUnderstood)
+    # "top 3 companies by revenue" ranks companies by revenue (not two figures).
+    top = metric("top 3 companies by revenue").question
+    assert (top.metrics, top.dimensions, top.limit) == (["revenue"], ["company"], 3)
+    # English names of cities stored in their own language, and the field word after a value.
+    assert metric("contacts based in Munich").question.filters == [Filter(field="city", value="München")]
+    assert metric("deals in the Negotiation stage").question.filters == [
+        Filter(field="stage", value="Negotiation")
+    ]

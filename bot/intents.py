@@ -65,6 +65,8 @@ ABOUT_PATTERNS = [
     ),
     ("last_order", rf"when did {NAME} (?:last )?(?:order|buy|purchase)(?: last)?$"),
     ("last_order", rf"(?:last|latest|most recent) (?:order|purchase) (?:of|from|by|for) {NAME}$"),
+    ("last_order",
+     rf"(?:what|when) (?:was|is) {NAME}(?:'s|’s) (?:last|latest|most recent) (?:order|purchase)$"),
     (
         "bought",
         rf"how much (?:has|have|did) {NAME} (?:bought|buy|spent|spend|ordered|order|purchased|purchase)",

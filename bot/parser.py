@@ -50,7 +50,10 @@ EXTRA_METRICS = {
 }
 # Verbs that ask for sales when nothing else names the figure: "how much did we sell" is revenue,
 # "how many docking stations did we sell" is units sold.
-SELL_VERBS = _words("sell sold selling sells earn earned spent spend bought make made brings bring")
+SELL_VERBS = _words("sell sold selling sells seller earn earned spent spend bought make made brings bring "
+                    "invoiced invoice billed")
+# Counts that "open" narrows to their open records ("how many tickets are open?").
+OPEN_METRIC = {"deals": "open_deals", "cases": "open_cases", "tasks": "open_tasks"}
 EXTRA_DIMENSIONS = {
     "salespeople": "owner", "sales people": "owner", "seller": "owner", "sellers": "owner",
     "customer": "contact", "customers": "contact", "client": "contact", "clients": "contact",
@@ -307,8 +310,8 @@ def _combine(found: list[str], words: list[str]) -> list[str]:
         return verbs[:1]
     if rest == ["deals"] and {"value", "amount", "worth"} & said:
         return ["open_pipeline_value"]  # what deals are worth is the open pipeline's value
-    if rest == ["deals"] and "open" in said:
-        return ["open_deals"]
+    if len(rest) == 1 and rest[0] in OPEN_METRIC and "open" in said:
+        return [OPEN_METRIC[rest[0]]]
     if rest[:1] == ["contacts"] and {"added", "add", "created", "create", "joined", "new"} & said:
         return ["new_contacts", *rest[1:]]
     return rest or verbs
@@ -427,6 +430,8 @@ def parse_metric(
     ranking = limit is not None or superlative is not None
     dimensions = find_dimensions(w, top=ranking)
     metrics = find_metrics(w)
+    if metrics == ["closed_deals"] and "owner" in dimensions:
+        metrics = ["won_deals"]  # a salesperson who "closed the most deals" won them
     if ranking and not dimensions and len(metrics) > 1 and metrics[0] in RANKED_ENTITY:
         dimensions, metrics = [RANKED_ENTITY[metrics[0]]], metrics[1:]  # "top 3 companies by revenue"
     metrics = _one_unless_joined(metrics, w.words, question)
@@ -503,11 +508,19 @@ def find_names(w: _Words, names: set[str]) -> list[str]:
 
 def correct_typos(words: list[str], vocab: Vocabulary, names: set[str]) -> list[str]:
     """Words the parser does not know, replaced by the known word they misspell ("reveune" ->
-    "revenue", "ths" -> "this"). Names and known values are left alone; a correction keeps the
-    first letter, which rules out most accidental ones."""
+    "revenue", "ths" -> "this"); unknown hyphenated words split ("best-selling"). Names and known
+    values are left alone; a correction keeps the first letter, which rules out most accidental
+    ones."""
     known = known_words() | vocab.words()
+    split = [part for word in words for part in (
+        word.split("-") if _splittable(word, known, names) else [word])]
     return [word if word in known or word in names or len(word) < 3 or not word.isalpha()
-            else _closest(word) or word for word in words]
+            else _closest(word) or word for word in split if word]
+
+
+def _splittable(word: str, known: frozenset[str], names: set[str]) -> bool:
+    """ "best-selling", "close-win" split; "to-do", "2026-01-31" and names stay whole."""
+    return "-" in word and word.replace("-", "").isalpha() and word not in known and word not in names
 
 
 def _closest(word: str) -> str | None:
@@ -538,7 +551,7 @@ FILLER = {
     "approximately", "so", "far", "which", "where", "when", "else", "other", "same", "as", "if",
     "crm", "database", "system", "based", "break", "support", "opened", "created", "create", "added",
     "add", "send", "sent", "joined", "long", "take", "takes", "it", "cycle", "length", "come", "came",
-    "brought", "close",
+    "brought", "close", "group", "grouped", "live", "lives", "living", "located", "paying", "big",
 }
 
 

@@ -22,6 +22,7 @@ from sqlmodel import Session
 from bot.assistant import Assistant
 from core.models import Activity, Case, Company, Contact, Deal, DealStageHistory, Order, OrderLine, Task, User
 from tests.bot.dataset import insert_world
+from tests.bot.holdout import holdout_questions
 from tests.bot.questions import Question, Verdict, all_questions
 
 PASS_RATE = 0.95
@@ -43,6 +44,22 @@ def test_assistant_eval(engine: Engine, admin: User, manager: User, staff: User,
         results = run(assistant, session, users, all_questions())
     counts = Counter(result.verdict.outcome for result in results)
     summary = report(results, engine.dialect.name)
+    with capsys.disabled():
+        print("\n" + summary)
+    if counts["wrong"] or counts["correct"] < PASS_RATE * len(results):
+        pytest.fail(f"needs at least {PASS_RATE:.0%} correct and nothing wrong:\n{summary}", pytrace=False)
+
+
+def test_assistant_holdout(engine: Engine, admin: User, manager: User, staff: User, other_staff: User,
+                           outsider: User, capsys: pytest.CaptureFixture[str]) -> None:
+    """The held-out paraphrases (tests/bot/holdout.py): same bar, reported on a line of its own."""
+    users = {user.username: user for user in (admin, manager, staff, other_staff, outsider)}
+    insert_world(engine, users)
+    with Session(engine, expire_on_commit=False) as session:
+        assistant = Assistant(session, use_llm=False, log_conversation=False)
+        results = run(assistant, session, users, holdout_questions())
+    counts = Counter(result.verdict.outcome for result in results)
+    summary = report(results, engine.dialect.name, "assistant holdout")
     with capsys.disabled():
         print("\n" + summary)
     if counts["wrong"] or counts["correct"] < PASS_RATE * len(results):
@@ -83,7 +100,7 @@ def fingerprint(session: Session) -> tuple[Any, ...]:
     return counts, deleted, deals
 
 
-def report(results: list[Result], backend: str) -> str:
+def report(results: list[Result], backend: str, name: str = "assistant eval") -> str:
     """The failures, wrong ones first, then the score line."""
     counts = Counter(result.verdict.outcome for result in results)
     failed = sorted((r for r in results if r.verdict.outcome != "correct"),
@@ -93,6 +110,6 @@ def report(results: list[Result], backend: str) -> str:
               f"{r.question.text[:60]:60} {r.verdict.detail[:160]}" for r in failed]
     total = len(results)
     share = 100 * counts["correct"] / total if total else 0.0
-    lines.append(f"assistant eval: {counts['correct']}/{total} correct ({share:.1f}%), "
+    lines.append(f"{name}: {counts['correct']}/{total} correct ({share:.1f}%), "
                  f"{counts['wrong']} wrong, {counts['refused']} refused [{backend}]")
     return "\n".join(lines)

@@ -251,7 +251,7 @@ def find_dimensions(w: _Words, top: bool) -> list[str]:
             after += 1
         hit = match_phrase(w, after, DIMENSION_NAMES, EXTRA_DIMENSIONS)
         if hit and lookup(METRIC_NAMES, w.phrase(after, hit[1])) is None:
-            found.append(hit[0])
+            found += [hit[0]] if hit[0] not in found else []
             w.claim(i if word in GROUP_WORDS else after, hit[1])
     if top and not found:  # "city with the most contacts", "most sold product by quantity"
         found += _first_dimension_word(w)
@@ -551,7 +551,8 @@ FILLER = {
     "approximately", "so", "far", "which", "where", "when", "else", "other", "same", "as", "if",
     "crm", "database", "system", "based", "break", "support", "opened", "created", "create", "added",
     "add", "send", "sent", "joined", "long", "take", "takes", "it", "cycle", "length", "come", "came",
-    "brought", "close", "group", "grouped", "live", "lives", "living", "located", "paying", "big",
+    "brought", "close", "placed", "probability", "group", "grouped", "live", "lives", "living",
+    "located", "paying", "big",
 }
 
 

@@ -36,6 +36,15 @@ ALIASES = {
         "former": ("former customers", "churned"),
     },
     "gender": {"female": ("women", "woman"), "male": ("men", "man")},
+    # Adjectives of countries: "italian contacts", "German customers".
+    "country": {
+        "Italy": ("italian",), "Germany": ("german",), "France": ("french",), "Spain": ("spanish",),
+        "Poland": ("polish",), "Sweden": ("swedish",), "Norway": ("norwegian",), "Denmark": ("danish",),
+        "Switzerland": ("swiss",), "Austria": ("austrian",), "Portugal": ("portuguese",),
+        "Greece": ("greek",), "Ireland": ("irish",), "Czechia": ("czech",), "Latvia": ("latvian",),
+        "Turkey": ("turkish",), "Netherlands": ("dutch",), "Belgium": ("belgian",),
+        "United Kingdom": ("british", "uk"), "United States": ("american", "usa"),
+    },
     # English names of cities stored in their own language.
     "city": {
         "München": ("munich",), "Köln": ("cologne",), "Nürnberg": ("nuremberg",), "Milano": ("milan",),

@@ -4,7 +4,7 @@ the assistant) produces. Plain pydantic, so saved reports and segments store it 
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.query.filters import Filter
 
@@ -33,3 +33,9 @@ class QuerySpec(BaseModel):
     period: str | None = None
     order_by: list[OrderBy] = []
     limit: int | None = Field(default=None, ge=1)
+
+    @field_validator("metrics", "dimensions")
+    @classmethod
+    def _each_once(cls, names: list[str]) -> list[str]:
+        """ "revenue by owner by owner" asks for owner once; a repeat would be an empty column."""
+        return list(dict.fromkeys(names))

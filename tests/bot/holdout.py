@@ -96,3 +96,44 @@ def holdout_questions(now: datetime | None = None) -> list[Question]:
         *ask("refusals", Refuses(), "revenue from Mars", "how many dragons did we sell last year?",
              "what's the stock price of Acme?", "send an email to all contacts", "erase every deal"),
     ]
+
+
+def second_holdout(now: datetime | None = None) -> list[Question]:
+    """A second batch, written and scored once before any change for it (first run in the README)."""
+    now = now or datetime.combine(TODAY, datetime.now().time())
+    owner, category = key("owner_name"), key("category")
+    return [
+        *ask("contacts", Number(ds.contacts(where=only("country", "Italy"))), "italian contacts",
+             "how many contacts are located in Italy?"),
+        *ask("prospects by country", Table(ds.contacts(where=only("lifecycle", "prospect"),
+                                                       by=key("country"))), "prospects per country"),
+        *ask("companies", Number(ds.companies()), "total accounts"),
+        *ask("revenue", Number(ds.revenue(period=LAST_YEAR)), "what was our turnover in 2025?",
+             "2025 revenue"),
+        *ask("revenue by category", Table(ds.revenue(period=LAST_YEAR, by=category)),
+             "sales by category for last year"),
+        *ask("revenue by owner", Ranking(ds.ranking(ds.revenue(by=owner), 1)),
+             "who is our top salesperson by revenue?"),
+        *ask("revenue in city", Number(ds.revenue(where=only("city", "Milano"))), "revenue from Milan"),
+        *ask("units", Number(ds.units(where=only("product", "Wireless Mouse"))),
+             "how many wireless mice did we sell?", "units of Wireless Mouse sold"),
+        *ask("orders", Number(ds.orders(period=THIS_MONTH)), "orders placed this month"),
+        *ask("aov", Number(ds.order_value(period=LAST_YEAR)), "mean order value 2025"),
+        *ask("deals", Number(ds.deals(status="lost", period=LAST_YEAR)), "how many deals were lost in 2025"),
+        *ask("won amount", Number(ds.deals(status="won", period=THIS_YEAR, value=ds.amount)),
+             "total value of deals won this year"),
+        *ask("weighted", Number(ds.deals(status="open", value=ds.weighted)), "probability-weighted pipeline"),
+        *ask("win rate by owner", Table(ds.win_rate(by=owner), tol=0.001, additive=False),
+             "close rate per rep"),
+        *ask("activities", Number(ds.activities(period=LAST_MONTH)), "how many interactions in May 2026?"),
+        *ask("emails", Number(ds.activities(period=THIS_MONTH, channel="email")), "emails this month"),
+        *ask("top caller", Ranking(ds.ranking(ds.activities(channel="phone", by=owner), 1)),
+             "who made the most phone calls?"),
+        *ask("cases by priority", Table(ds.open_cases(by=key("priority"))), "open tickets per priority"),
+        *ask("cases", Number(ds.cases(period=LAST_YEAR)), "how many support cases in 2025?"),
+        *ask("overdue", Number(ds.open_tasks(now=now)), "number of late tasks"),
+        *ask("responses", Number(sum(r["status"] in ds.RESPONDED for r in ds.recipients())),
+             "campaign replies in total"),
+        *ask("refusals", Refuses(), "how many employees do we have?", "revenue in the Moon office",
+             "show me the salaries", "what is 2+2?"),
+    ]

@@ -22,7 +22,7 @@ from sqlmodel import Session
 from bot.assistant import Assistant
 from core.models import Activity, Case, Company, Contact, Deal, DealStageHistory, Order, OrderLine, Task, User
 from tests.bot.dataset import insert_world
-from tests.bot.holdout import holdout_questions
+from tests.bot.holdout import holdout_questions, second_holdout
 from tests.bot.questions import Question, Verdict, all_questions
 
 PASS_RATE = 0.95
@@ -57,7 +57,7 @@ def test_assistant_holdout(engine: Engine, admin: User, manager: User, staff: Us
     insert_world(engine, users)
     with Session(engine, expire_on_commit=False) as session:
         assistant = Assistant(session, use_llm=False, log_conversation=False)
-        results = run(assistant, session, users, holdout_questions())
+        results = run(assistant, session, users, [*holdout_questions(), *second_holdout()])
     counts = Counter(result.verdict.outcome for result in results)
     summary = report(results, engine.dialect.name, "assistant holdout")
     with capsys.disabled():

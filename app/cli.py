@@ -13,12 +13,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from typer.core import TyperGroup
 
 from core.config import get_settings
 from core.db import get_engine, session_scope
 from core.errors import CRMError
-from core.migrate import upgrade
 from core.models import Contact, User
 
 
@@ -34,6 +34,12 @@ class FriendlyErrors(TyperGroup):
             for detail in details[:200] if len(details) > 1 else []:  # one is already in the message
                 console.print(f"  - {detail}")
             raise typer.Exit(1) from None
+        except (OperationalError, ProgrammingError) as error:  # no tables yet, locked, unreachable
+            reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+            console.print(f"[red]Error:[/red] the database at {_safe_url()} could not be used: {reason}. "
+                          "A new database needs `crm init` first; otherwise check CRM_DATABASE_URL "
+                          "and that the server is running.")
+            raise typer.Exit(1) from None
 
 
 app = typer.Typer(help="A low-code CRM. Database: CRM_DATABASE_URL (default sqlite:///crm.db).",
@@ -47,6 +53,14 @@ PROJECT_ROOT = APP_ENTRYPOINT.parent.parent
 
 def main() -> None:
     app()
+
+
+def upgrade(engine: Any) -> None:
+    """Bring the schema to the newest revision. Alembic is imported here, not at start-up: the
+    commands that only read (ask, report, export) start faster without it."""
+    from core.migrate import upgrade as migrate
+
+    migrate(engine)
 
 
 def _register_report() -> None:

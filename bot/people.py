@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlmodel import Session
 
 from core.models import Company, Contact, Deal, User
-from core.services.listing import prefix_match
+from core.query.filters import prefix_match
 from core.services.permissions import visible_clause
 
 MIN_SCORE = 78.0  # below this a candidate is a different person, not a typo

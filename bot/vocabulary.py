@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from bot.people import fold
-from core.analytics.loaders import data_version
+from core.analytics.version import data_version
 from core.models import AuditLog, Campaign, Company, Contact, Deal, Pipeline, Product, Segment, Stage, User
 from core.models.base import CHANNELS, CONTACT_SOURCES, GENDERS, LIFECYCLE_STAGES
 

@@ -1,7 +1,7 @@
 """A small in-process cache for analytics results, keyed by the data version and the reader's scope.
 
 Dashboards read narrow frames and compute in pandas; both are worth keeping between page runs.
-A key holds the data version (see `loaders.data_version`), so any edit makes a new key and the
+A key holds the data version (see `version.data_version`), so any edit makes a new key and the
 next call recomputes: there is no invalidation to forget. The reader's scope (id, role, team) is
 part of the key, so one user's figures are never served to someone who may see other rows.
 

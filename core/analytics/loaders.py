@@ -14,7 +14,7 @@ order lines for baskets keep them, as the semantic layer counts their orders in 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -23,9 +23,9 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Select, String, and_, func, select, true, type_coerce
 from sqlmodel import Session
 
-from core.config import start_of_day, today
+from core.analytics.version import VERSION_MODELS, data_version  # noqa: F401  (re-exported)
+from core.config import start_of_day
 from core.models import (
-    AuditLog,
     Campaign,
     CampaignRecipient,
     Contact,
@@ -40,13 +40,6 @@ from core.models import (
     User,
 )
 from core.services.permissions import team_member_ids, visible_clause
-
-# Tables whose rows feed a dashboard. Their highest ids move when rows are added; the audit log's
-# highest id moves on every edit, soft delete or restore made through a service.
-VERSION_MODELS: tuple[type[Any], ...] = (
-    Contact, Deal, DealStageHistory, Order, OrderLine, Campaign, CampaignRecipient, Stage, Pipeline,
-    Product, User, AuditLog,
-)
 
 
 def _raw(column: Any, name: str) -> Any:
@@ -74,23 +67,6 @@ def read_frame(session: Session, query: Select[Any], dates: Sequence[str] = ()) 
 def _visible(user: User | None, model: type[Editable]) -> ColumnElement[bool]:
     readable = true() if user is None else visible_clause(user, model)
     return and_(readable, model.deleted_at.is_(None))
-
-
-# ---- the data version -------------------------------------------------------------------------------
-
-
-def data_version(session: Session, models: Iterable[type[Any]] = VERSION_MODELS) -> str:
-    """A cheap fingerprint of the data: the database, the business date and each table's highest id.
-
-    Each `max(id)` is one primary-key index lookup, so this costs about a millisecond however large
-    the tables are (a max(updated_at) or count(*) would scan them). Adding rows moves a table's id;
-    edits, soft deletes and restores move the audit log's id, since every service writes an audit
-    row. An UPDATE typed into the database by hand bypasses it; the cache's hour limit covers that.
-    """
-    columns = [select(func.max(model.id)).scalar_subquery() for model in models]
-    row = session.execute(select(*columns)).one()
-    database = session.get_bind().url.render_as_string(hide_password=True)
-    return ":".join([database, today().isoformat(), *(str(value or 0) for value in row)])
 
 
 # ---- deals and their stage history ------------------------------------------------------------------

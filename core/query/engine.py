@@ -2,8 +2,10 @@
 "how it was computed".
 
 Parts over different fact tables (say revenue from orders and activities) come back as separate
-frames and are merged on the dimension columns with an outer join: a month with activities but no
-orders gets revenue 0 (counts and sums) or empty (ratios and averages), never a dropped row.
+row lists and are merged on the dimension columns with an outer join: a month with activities but
+no orders gets revenue 0 (counts and sums) or empty (ratios and averages), never a dropped row.
+Plain Python lists, not pandas: a query returns at most a few thousand grouped rows, and not
+importing pandas keeps `crm ask` quick to start (the frame is built only when a page asks for it).
 Values come back as plain Python numbers: counts as int, currency rounded to cents, days to two
 decimals, rates as fractions between 0 and 1.
 """
@@ -13,10 +15,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import reduce
-from typing import Any
+from functools import cached_property, reduce
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
@@ -26,7 +27,11 @@ from core.query.compiler import CompiledPart, CompiledQuery, compile_query
 from core.query.spec import QuerySpec
 from core.query.timerange import TimeRange
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = ["QueryResult", "describe_catalog", "run_query"]
+Row = dict[str, Any]
 
 DECIMALS = {"currency": 2, "days": 2, "percent": 6}
 
@@ -35,7 +40,6 @@ DECIMALS = {"currency": 2, "days": 2, "percent": 6}
 class QueryResult:
     columns: list[str]  # dimension labels, then metric labels
     rows: list[list[Any]]
-    frame: pd.DataFrame  # the same table, columns named by label
     sql: str  # each SELECT with its placeholders, for display
     params: dict[str, Any]  # the bound values, keyed as the placeholders in `sql`
     spec: QuerySpec
@@ -44,6 +48,13 @@ class QueryResult:
     metrics: list[str] = field(default_factory=list)  # the metric ids, in column order
     units: dict[str, str] = field(default_factory=dict)  # metric id -> count, currency, percent, days
     notes: list[str] = field(default_factory=list)  # caveats to show with the answer
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """The same table as a DataFrame, columns named by label (for pages and downloads)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows, columns=self.columns)
 
     def value(self, metric: str | None = None, row: int = 0) -> Any:
         """One figure: `metric` (id or label; default the first metric) in row `row`."""
@@ -55,42 +66,43 @@ class QueryResult:
 def run_query(session: Session, spec: QuerySpec, user: User, *, today: Any = None) -> QueryResult:
     """Answer `spec` for `user` from the database behind `session`."""
     compiled = compile_query(spec, user, today=today, session=session)
-    frames = [_fetch(session, part) for part in compiled]
+    parts = [_fetch(session, part) for part in compiled]
     keys = [d.id for d in compiled.dimensions]
-    frame = reduce(lambda left, right: _merge(left, right, keys), frames)
-    frame = _clean(frame, compiled.metrics)
-    frame = _sorted(frame, compiled.order)
+    table = reduce(lambda left, right: _merge(left, right, keys), parts)
+    table = _sorted(_clean(table, compiled.metrics), compiled.order)
     if spec.limit is not None:
-        frame = frame.head(spec.limit)
+        table = table[: spec.limit]
     ids = keys + [m.id for m in compiled.metrics]
     labels = [d.label for d in compiled.dimensions] + [m.label for m in compiled.metrics]
-    rows = [[_plain(value) for value in row] for row in frame[ids].itertuples(index=False)]
+    rows = [[_plain(row.get(name)) for name in ids] for row in table]
     sql, params = _display(session, compiled)
     metrics = [m.id for m in compiled.metrics]
-    return QueryResult(columns=labels, rows=rows, frame=pd.DataFrame(rows, columns=labels), sql=sql,
-                       params=params, spec=spec, period=compiled.period, ids=ids, metrics=metrics,
+    return QueryResult(columns=labels, rows=rows, sql=sql, params=params, spec=spec,
+                       period=compiled.period, ids=ids, metrics=metrics,
                        units={m.id: m.unit for m in compiled.metrics}, notes=compiled.notes)
 
 
-def _fetch(session: Session, part: CompiledPart) -> pd.DataFrame:
+def _fetch(session: Session, part: CompiledPart) -> list[Row]:
     result = session.execute(part.select)
-    return pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()), dtype=object)
+    names = list(result.keys())
+    return [dict(zip(names, row, strict=True)) for row in result]
 
 
-def _merge(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Outer join on the dimensions (a cross join of single rows when there are none)."""
+def _merge(left: list[Row], right: list[Row], keys: list[str]) -> list[Row]:
+    """Outer join on the dimensions, in key order (a side by side join of the single rows when
+    there are none)."""
     if not keys:
-        return pd.concat([left.reset_index(drop=True), right.reset_index(drop=True)], axis=1)
-    return left.merge(right, on=keys, how="outer")
+        return [{**(left[i] if i < len(left) else {}), **(right[i] if i < len(right) else {})}
+                for i in range(max(len(left), len(right)))]
+    merged: dict[tuple[Any, ...], Row] = {}
+    for row in [*left, *right]:
+        merged.setdefault(tuple(row[k] for k in keys), {}).update(row)
+    return [merged[key] for key in sorted(merged, key=lambda key: tuple(map(_sort_key, key)))]
 
 
-def _clean(frame: pd.DataFrame, metrics: list[Metric]) -> pd.DataFrame:
-    """Every metric column as plain Python figures (see `_figure`)."""
-    frame = frame.copy()
-    for metric in metrics:
-        figures = [_figure(value, metric) for value in frame[metric.id]]
-        frame[metric.id] = pd.Series(figures, index=frame.index, dtype=object)
-    return frame
+def _clean(table: list[Row], metrics: list[Metric]) -> list[Row]:
+    """Every metric as a plain Python figure (see `_figure`)."""
+    return [{**row, **{m.id: _figure(row.get(m.id), m) for m in metrics}} for row in table]
 
 
 def _figure(value: Any, metric: Metric) -> int | float | None:
@@ -106,17 +118,19 @@ def _figure(value: Any, metric: Metric) -> int | float | None:
     return round(number, digits) if digits is not None else number
 
 
-def _sorted(frame: pd.DataFrame, order: list[tuple[str, bool]]) -> pd.DataFrame:
+def _sorted(table: list[Row], order: list[tuple[str, bool]]) -> list[Row]:
     """Stable sort, one key at a time from the least significant; empty values always last."""
     for name, descending in reversed(order):
-        frame = frame.sort_values(name, ascending=not descending, na_position="last", kind="stable",
-                                  key=lambda column: column.map(_sort_key))
-    return frame.reset_index(drop=True)
+        present = [row for row in table if _plain(row.get(name)) is not None]
+        empty = [row for row in table if _plain(row.get(name)) is None]
+        table = sorted(present, key=lambda row: _plain(row[name]), reverse=descending) + empty
+    return table
 
 
-def _sort_key(value: Any) -> Any:
-    """Missing values map to NaN so pandas puts them last; the rest compare as themselves."""
-    return float("nan") if value is None or (isinstance(value, float) and math.isnan(value)) else value
+def _sort_key(value: Any) -> tuple[bool, Any]:
+    """Empty values after every other; the rest compare as themselves."""
+    value = _plain(value)
+    return (value is None, value if value is not None else 0)
 
 
 def _plain(value: Any) -> Any:

@@ -104,3 +104,14 @@ def _as_list(value: Any) -> list[Any]:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def prefix_match(column: Any, prefix: str) -> ColumnElement[bool]:
+    """lower(column) starts with `prefix`, written so the lower(column) index serves it.
+
+    A range (>= prefix and < the next prefix) is a scan of that index on SQLite and PostgreSQL;
+    the LIKE keeps the match exact whatever the collation puts inside the range.
+    """
+    lowered = func.lower(column)
+    upper_bound = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(lowered >= prefix, lowered < upper_bound, condition(column, "starts with", prefix))

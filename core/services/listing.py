@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from core.errors import ValidationError
 from core.models import ENTITIES, Company, Contact, Pipeline, Product, Stage, User
-from core.query.filters import Filter, condition
+from core.query.filters import Filter, condition, prefix_match
 from core.services import custom_fields
 from core.services.permissions import visible_clause
 
@@ -195,17 +195,6 @@ def _search_clause(entity: str, text: str) -> ColumnElement[bool]:
     # Every word must start one of the search fields: "ros mar" finds Maria Rossi.
     clauses = [or_(*(prefix_match(getattr(model, f), word) for f in fields)) for word in text.lower().split()]
     return and_(*clauses)
-
-
-def prefix_match(column: Any, prefix: str) -> ColumnElement[bool]:
-    """lower(column) starts with `prefix`, written so the lower(column) index serves it.
-
-    A range (>= prefix and < the next prefix) is a scan of that index on SQLite and PostgreSQL;
-    the LIKE keeps the match exact whatever the collation puts inside the range.
-    """
-    lowered = func.lower(column)
-    upper_bound = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return and_(lowered >= prefix, lowered < upper_bound, condition(column, "starts with", prefix))
 
 
 def _column(session: Session, entity: str, query: Select[Any], name: str) -> Any:

@@ -38,7 +38,7 @@ from core.models import (
     Task,
     User,
 )
-from core.services.listing import prefix_match
+from core.query.filters import prefix_match
 from core.services.permissions import visible_clause
 from core.services.records import get_record
 

@@ -120,3 +120,18 @@ def test_report_with_an_unknown_metric_lists_the_known_ones(crm, admin) -> None:
     result = crm("report", "revenu")
     assert result.exit_code == 1
     assert "Did you mean 'revenue'" in result.output and "win_rate" in result.output
+
+
+def test_a_database_without_tables_gets_a_message_not_a_traceback(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRM_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+    config.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    try:
+        for command in (["ask", "revenue this year"], ["report", "revenue"]):
+            result = CliRunner().invoke(app, command)
+            assert result.exit_code == 1, result.output
+            assert "crm init" in result.output and "Traceback" not in result.output
+            assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+    finally:
+        db.get_engine.cache_clear()

@@ -59,6 +59,24 @@ def served_app(tmp_path: Path) -> Iterator[tuple[str, str]]:
     upgrade(engine)
     insert_user(engine, "sam", "staff")
     engine.dispose()
+    yield from serve(tmp_path, url)
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """`crm serve` on a small demo database (the demo's users, password DEMO_PASSWORD)."""
+    from core.demo import generate_demo
+
+    folder = tmp_path_factory.mktemp("demo")
+    url = f"sqlite:///{folder / 'crm.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    generate_demo(engine, contacts=400)
+    engine.dispose()
+    yield from serve(folder, url)
+
+
+def serve(tmp_path: Path, url: str) -> Iterator[tuple[str, str]]:
     port = free_port()
     crm = str(Path(sys.executable).parent / "crm")
     log = (tmp_path / "serve.log").open("w")
@@ -73,7 +91,7 @@ def served_app(tmp_path: Path) -> Iterator[tuple[str, str]]:
 
 
 @pytest.fixture
-def page(served_app: tuple[str, str]) -> Iterator:  # type: ignore[type-arg]
+def page() -> Iterator:  # type: ignore[type-arg]
     from playwright.sync_api import sync_playwright
 
     executable = chromium_path()

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from bot.reply import Chart, Reply, Turn
+from core.query.catalog import METRICS
 
 ASK_KEY = "chat:ask"  # a question queued by a suggestion or a confirm/cancel button
 
@@ -29,7 +30,7 @@ def show_reply(reply: Reply, key: str) -> None:
         figure = _figure(frame, reply.chart)
         if figure is not None:
             st.plotly_chart(figure, key=f"chart:{key}")
-        st.dataframe(frame, hide_index=True, width="stretch")
+        st.dataframe(frame, hide_index=True, width="stretch", column_config=_formats(reply))
     if reply.action is not None:
         st.markdown("\n".join(f"- {line}" for line in reply.action.summary))
     if reply.query or reply.sql:
@@ -41,6 +42,17 @@ def show_reply(reply: Reply, key: str) -> None:
             st.caption(f"Answered by the {'language model' if reply.engine == 'llm' else 'offline engine'}.")
     for number, suggestion in enumerate(reply.suggestions):
         st.button(suggestion, key=f"suggest:{key}:{number}", on_click=queue_question, args=(suggestion,))
+
+
+# How a figure of each unit reads in a table: €1,234.50, 42.0%, 12.5 days, 1,234.
+UNIT_FORMATS = {"currency": "euro", "percent": "percent", "days": "%.1f days", "count": "localized"}
+
+
+def _formats(reply: Reply) -> dict[str, st.column_config.NumberColumn]:
+    """Number formats for the metric columns of a semantic-layer answer, by the metric's unit."""
+    metrics = [METRICS[m] for m in (reply.query or {}).get("metrics", []) if m in METRICS]
+    return {m.label: st.column_config.NumberColumn(format=UNIT_FORMATS.get(m.unit, "localized"))
+            for m in metrics if m.label in reply.columns}
 
 
 def show_confirmation(key: str) -> None:

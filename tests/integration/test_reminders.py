@@ -205,3 +205,17 @@ def test_cli_lists_then_sends_once(crm, session: Session, engine, staff, manager
     again = crm("reminders", "--send")
     assert "Sent 0 email(s)" in again.output
     assert _rows(engine, "SELECT count(*) FROM outbox_messages") == [(1,)]
+
+
+def test_cli_send_fails_loudly_for_cron_when_smtp_is_down(crm, session: Session, engine, staff,
+                                                          monkeypatch) -> None:
+    monkeypatch.setenv("CRM_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("CRM_SMTP_PORT", str(_free_port()))
+    config.get_settings.cache_clear()
+    _with_email(session, staff, "sam@example.com")
+    _add(session, _task(staff, "Call Ana", datetime(2026, 6, 12, 9)))
+    result = crm("reminders", "--send")
+    assert result.exit_code == 1
+    assert "Sent 0 email(s) covering 0 reminder(s); 1 failed." in result.output
+    assert "failed: sam: " in result.output and "retried on the next run" in result.output
+    assert _rows(engine, "SELECT reminder_sent_at FROM tasks") == [(None,)]

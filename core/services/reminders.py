@@ -40,7 +40,8 @@ class Reminder:
     sent_before: datetime | None  # the previous stamp, restored when sending fails
 
     def line(self) -> str:
-        about = f" ({self.contact})" if self.contact else ""
+        named = self.contact and self.contact.lower() not in self.title.lower()
+        about = f" ({self.contact})" if named else ""
         return f"{self.title}{about}, due {self.due_at:%a %d %b %Y %H:%M}"
 
 

@@ -75,6 +75,12 @@ def _register_ask() -> None:
     app.command("ask")(ask)
 
 
+def _register_reminders() -> None:
+    from app.reminders_cli import reminders
+
+    app.command("reminders")(reminders)
+
+
 @app.command()
 def init() -> None:
     """Create the database, or upgrade it to the newest schema."""
@@ -267,3 +273,4 @@ def _safe_url() -> str:
 
 _register_report()
 _register_ask()
+_register_reminders()

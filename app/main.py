@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.ui.day import remind
 from app.ui.login import login_gate
 from app.ui.navigation import navigation
 from app.ui.session import current_user, db_session, sign_out
@@ -17,6 +18,7 @@ with db_session() as session:
         st.navigation(navigation("admin"), position="hidden")
         login_gate(session)
     st.session_state["display_name"] = user.display_name
+    remind(session, user)  # due task reminders: notifications, and a pop-up for each unread one
     role = user.role
 
 with st.sidebar:

@@ -20,6 +20,7 @@ def navigation(role: str) -> dict[str, list[Any]]:
     sections: dict[str, list[Any]] = {
         "Overview": [
             st.Page(f"{PAGES_DIR}/home.py", title="Home", icon=":material/home:", default=True),
+            st.Page(f"{PAGES_DIR}/my_day.py", title="My day", icon=":material/today:"),
             st.Page(f"{PAGES_DIR}/assistant.py", title="Assistant", icon=":material/chat:"),
         ],
         "Customers": [

@@ -274,3 +274,7 @@ def _safe_url() -> str:
 _register_report()
 _register_ask()
 _register_reminders()
+
+
+if __name__ == "__main__":
+    main()

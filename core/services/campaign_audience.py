@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from core.errors import NotFound, ValidationError
-from core.models import Campaign, CampaignRecipient, Contact, Segment, User
+from core.models import Campaign, CampaignRecipient, Contact, Order, OrderLine, Product, Segment, User
 from core.query.segments import filter_members, segment_members
 from core.services import permissions
 from core.services.records import audit, commit, get_record, snapshot, use_case
@@ -155,3 +155,19 @@ def add_recipients_from_filter(*, session: Session, user: User, campaign_id: int
     ids = matching_contacts(session, user, filters)
     return add_recipients(session=session, user=user, campaign_id=campaign_id, contact_ids=ids,
                           source=source)
+
+
+def cross_sell_audience(session: Session, user: User, product: str, partner: str | None = None) -> list[int]:
+    """Contacts the user may see who bought `product` and never `partner`: whom to offer the partner."""
+    query = select(Contact.id).where(Contact.id.in_(_buyers(product)), Contact.deleted_at.is_(None),
+                                     permissions.visible_clause(user, Contact))
+    if partner:
+        query = query.where(Contact.id.not_in(_buyers(partner)))
+    return list(session.scalars(query.order_by(Contact.id)))
+
+
+def _buyers(product: str) -> Any:
+    return (select(Order.contact_id).join(OrderLine, OrderLine.order_id == Order.id)
+            .join(Product, Product.id == OrderLine.product_id)
+            .where(Product.name == product, Order.status != "cancelled", Order.deleted_at.is_(None),
+                   Order.contact_id.is_not(None)))

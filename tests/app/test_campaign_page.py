@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.models import User
 from tests.app.conftest import sign_in
-from tests.integration.campaign_data import add_campaign, add_contact, add_segment
+from tests.integration.campaign_data import add_baskets, add_campaign, add_contact, add_segment
 
 
 def _open(app_factory: Any, username: str = "sam") -> AppTest:
@@ -111,3 +111,28 @@ def test_the_page_runs_for_a_staff_member_with_a_phone_campaign(app_factory: Any
     at = _open(app_factory)
     _ok(at)
     assert [o for o in at.selectbox(key="campaign:pick").options] == ["My calls · phone · draft"]
+
+
+def test_a_cross_sell_campaign_starts_from_the_baskets_page(app_factory: Any, engine: Engine,
+                                                            staff: User) -> None:
+    from core.analytics import cache
+
+    cache.RESULTS.clear()  # PostgreSQL test databases reuse ids: never serve another test's figures
+    ana, bea, carl = (add_contact(engine, staff, name, "X").id for name in ("Ana", "Bea", "Carl"))
+    add_baskets(engine, staff, {ana: [["Tent", "Stove"]], bea: [["Tent", "Stove"], ["Tent"]],
+                                carl: [["Tent"], ["Lamp"]]})
+    at = sign_in(app_factory(), "sam")
+    at.switch_page("../pages/baskets.py")
+    at.run()
+    _ok(at)
+    at.selectbox(key="baskets:product").select("Tent").run()
+    at.selectbox(key="baskets:offer:Tent").select("Stove").run()
+    button = at.button(key="baskets:campaign:Tent:Stove")
+    assert button.label == "Start a campaign for these 1 contacts"
+    button.click()
+    at.run()
+    _ok(at)
+    assert at.title[0].value == "Campaign workspace"
+    assert _rows(engine, "SELECT c.name, r.contact_id, r.status FROM campaigns c JOIN campaign_recipients r "
+                         "ON r.campaign_id = c.id") == [
+        ("Cross-sell Stove to buyers of Tent", carl, "pending")]

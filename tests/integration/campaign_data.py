@@ -47,3 +47,26 @@ def add_campaign(engine: Engine, owner: User, name: str = "Spring offer", **valu
         session.add(campaign)
         session.commit()
         return campaign
+
+
+def add_baskets(engine: Engine, owner: User, baskets: dict[int, list[list[str]]]) -> None:
+    """Orders per contact id, each a list of product names (products made as needed)."""
+    from core.models import Order, OrderLine, Product
+
+    with Session(engine) as session:
+        products: dict[str, Product] = {}
+        number = 0
+        for contact_id, orders in baskets.items():
+            for names in orders:
+                number += 1
+                order = Order(order_number=f"B-{number}", contact_id=contact_id, owner_id=owner.id,
+                              total=10.0 * len(names))
+                session.add(order)
+                session.flush()
+                for name in names:
+                    if name not in products:
+                        products[name] = Product(sku=name.upper(), name=name, price=10)
+                        session.add(products[name])
+                        session.flush()
+                    session.add(OrderLine(order_id=order.id, product_id=products[name].id, unit_price=10))
+        session.commit()

@@ -66,21 +66,24 @@ def record_response(*, session: Session, user: User, campaign_id: int, contact_i
         raise ValidationError.single("response", f"{contact.full_name} has not been sent this campaign "
                                                  f"(status {recipient.status}); record 'sent' first")
     with batch(session):
-        _apply(session, user, recipient, value, note, source)
+        changes = _apply(session, user, recipient, value, note, source)
         if value == "interested":
             _follow_up(session, user, campaign, contact, source)
         if value == "unsubscribed" and not contact.unsubscribed:
             contacts.update(session=session, user=user, record_id=contact.id,
                             changes={"unsubscribed": True}, source=source)
         events.emit(session, events.Event("campaign_response", "campaign_recipients", recipient, user,
-                                          {"response": (None, value)}, source))
+                                          changes, source))
     return recipient
 
 
 def _apply(session: Session, user: User, recipient: CampaignRecipient, value: str, note: str | None,
-           source: str) -> None:
+           source: str) -> dict[str, tuple[Any, Any]]:
+    """Write the value (and note), audit it; returns {field: (before, after)} for the event."""
     before = snapshot(recipient)
     moment = now()
+    field = "status" if value in DELIVERY else "response"
+    changes = {field: (getattr(recipient, field), value)}
     if value in DELIVERY:
         recipient.status = value
         recipient.sent_at = recipient.sent_at or moment
@@ -91,6 +94,7 @@ def _apply(session: Session, user: User, recipient: CampaignRecipient, value: st
     recipient.updated_at = moment
     session.flush()
     audit(session, user, "update", "campaign_recipients", recipient.id, before, snapshot(recipient), source)
+    return changes
 
 
 def _follow_up(session: Session, user: User, campaign: Campaign, contact: Contact, source: str) -> None:

@@ -68,8 +68,10 @@ def test_interested_creates_one_follow_up_call(engine: Engine, session: Session,
         f"Follow-up call: interested in campaign #{sent['campaign']} Spring offer", "sam", sent["ana"],
         "high")
     assert str(due)[:16] == "2026-06-16 09:00"
-    assert [(e.name, e.entity, e.record.contact_id, e.source) for e in heard] == [
-        ("campaign_response", "campaign_recipients", sent["ana"], "app")] * 2
+    assert [(e.name, e.entity, e.record.contact_id, e.changes, e.source) for e in heard] == [
+        ("campaign_response", "campaign_recipients", sent["ana"], {"response": (None, "interested")}, "app"),
+        ("campaign_response", "campaign_recipients", sent["ana"], {"response": ("interested", "interested")},
+         "app")]
     assert _rows(engine, "SELECT count(*) FROM audit_log WHERE entity = 'tasks' AND action = 'create'") == [
         (1,)]
 

@@ -111,6 +111,16 @@ def test_the_page_runs_for_a_staff_member_with_a_phone_campaign(app_factory: Any
     at = _open(app_factory)
     _ok(at)
     assert [o for o in at.selectbox(key="campaign:pick").options] == ["My calls · phone · draft"]
+    mine = add_contact(engine, staff, "Ana", "Alves", city="Torino")
+    add_contact(engine, manager, "Mario", "Rossi", city="Torino")  # the manager's: not Sam's to call
+    _by_label(at.selectbox, "Field").select("city")
+    _by_label(at.text_input, "Value").input("Torino")
+    _by_label(at.button, "Add").click()
+    at.run()
+    _ok(at)
+    assert at.success[0].value.replace("\\", "") == "Added 1 contact(s)."
+    assert _rows(engine, "SELECT contact_id, status FROM campaign_recipients") == [(mine.id, "pending")]
+    assert "Sending now creates **1** call tasks" in " ".join(m.value for m in at.markdown)
 
 
 def test_a_cross_sell_campaign_starts_from_the_baskets_page(app_factory: Any, engine: Engine,

@@ -5,6 +5,7 @@ import streamlit as st
 from sqlmodel import Session
 
 from app.ui import charts
+from app.ui.campaign_start import start_campaign_button
 from app.ui.record import flash, md, show_flash
 from app.ui.session import current_user, db_session
 from core.analytics.potential import PotentialDashboard, potential_dashboard, review_prospect
@@ -75,7 +76,11 @@ def review_list(session: Session, user: User, board: PotentialDashboard) -> None
         decide(session, user, chosen, "accepted")
     if right.button("Dismiss", icon=":material/thumb_down:", disabled=chosen.empty):
         decide(session, user, chosen, "dismissed")
-    st.caption("Select rows to accept or dismiss them.")
+    st.caption("Select rows to accept or dismiss them, or to start a campaign for them (all shown when "
+               "none is selected).")
+    targets = chosen if not chosen.empty else shown
+    start_campaign_button(session, user, targets["contact_id"].tolist(), "Prospects from sales potential",
+                          key=f"potential:campaign:{view}")
 
 
 def decide(session: Session, user: User, chosen: pd.DataFrame, decision: str) -> None:

@@ -35,7 +35,10 @@ def navigation(role: str) -> dict[str, list[Any]]:
             st.Page(f"{PAGES_DIR}/deal.py", title="Deal 360", icon=":material/request_quote:"),
             _grid_page("orders"), _grid_page("products"),
         ],
-        "Service": [_grid_page(e) for e in ("tasks", "cases", "campaigns")],
+        "Service": [
+            *(_grid_page(e) for e in ("tasks", "cases", "campaigns")),
+            st.Page(f"{PAGES_DIR}/campaign.py", title="Campaign workspace", icon=":material/send:"),
+        ],
         "Data": [
             st.Page(f"{PAGES_DIR}/reports.py", title="Reports", icon=":material/query_stats:"),
             st.Page(f"{PAGES_DIR}/saved_segments.py", title="Segments", icon=":material/filter_alt:"),

@@ -196,16 +196,27 @@ def contacts_frame(session: Session, user: User | None, contact_id: int | None =
     return frame
 
 
-def recipients_frame(session: Session, user: User | None) -> pd.DataFrame:
-    """campaign (id), status, sent_at, responded_at, contact_id of the visible campaigns' recipients."""
+def recipients_frame(session: Session, user: User | None, campaign_id: int | None = None) -> pd.DataFrame:
+    """campaign (id), status, sent_at, responded_at, contact_id of the visible campaigns' recipients
+    (of one campaign when `campaign_id` is given). The status is the person's response when one
+    was recorded (it implies the delivery steps before it), else the delivery status."""
+    status = func.coalesce(CampaignRecipient.response, CampaignRecipient.status).label("status")
     query = (
-        select(CampaignRecipient.campaign_id.label("campaign"), CampaignRecipient.status,
+        select(CampaignRecipient.campaign_id.label("campaign"), status,
                _raw(CampaignRecipient.sent_at, "sent_at"),
                _raw(CampaignRecipient.responded_at, "responded_at"), CampaignRecipient.contact_id)
         .join(Campaign, Campaign.id == CampaignRecipient.campaign_id)
         .where(_visible(user, Campaign), CampaignRecipient.deleted_at.is_(None))
     )
+    if campaign_id is not None:
+        query = query.where(CampaignRecipient.campaign_id == campaign_id)
     return read_frame(session, query, ("sent_at", "responded_at"))
+
+
+def campaign_orders_frame(session: Session, user: User | None, campaign_id: int) -> pd.DataFrame:
+    """Like `orders_frame`, limited to the orders of one campaign's recipients."""
+    recipients = select(CampaignRecipient.contact_id).where(CampaignRecipient.campaign_id == campaign_id)
+    return _orders(session, _orders_query(_visible(user, Order)).where(Order.contact_id.in_(recipients)))
 
 
 def campaigns_frame(session: Session, user: User | None) -> pd.DataFrame:

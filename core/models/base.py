@@ -61,6 +61,7 @@ CAMPAIGN_CHANNELS = ("email", "phone", "sms")
 CAMPAIGN_STATUSES = ("draft", "scheduled", "sending", "sent", "cancelled")
 RECIPIENT_STATUSES = (
     "pending",
+    "failed",  # the mail server refused it; the next send tries again
     "sent",
     "bounced",
     "opened",

@@ -79,3 +79,11 @@ def segment_members(session: Any, user: Any, name: str) -> Select[Any]:
 
     ctx = Context(user, today(), now(), session)
     return _members(_find(name, ctx), ctx)
+
+
+def filter_members(session: Any, user: Any, filters: list[dict[str, Any]]) -> Select[Any]:
+    """SELECT the ids of the contacts matching `filters` now: an unsaved segment (for campaigns)."""
+    from core.config import now, today
+
+    ctx = Context(user, today(), now(), session)
+    return _members(Segment(name="filter", spec={"filters": filters}), ctx)

@@ -1,0 +1,173 @@
+"""Who a campaign reaches: the members of its saved segment plus the contacts added to it (from a
+filter or a list), limited to the contacts the sender may see, minus those who may not be contacted.
+
+A segment is resolved when the audience is read (its members are always current); contacts added
+from a filter or a list are kept as `pending` recipient rows. Exclusions, first reason wins:
+not visible to you, unsubscribed, no consent for the channel, no address or number for it.
+A recipient already sent is counted apart and never sent again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from core.errors import NotFound, ValidationError
+from core.models import Campaign, CampaignRecipient, Contact, Order, OrderLine, Product, Segment, User
+from core.query.segments import filter_members, segment_members
+from core.services import permissions
+from core.services.records import audit, commit, get_record, snapshot, use_case
+
+CHUNK = 500  # ids per IN (...) list
+RESENDABLE = ("pending", "failed")  # recipient statuses a send (re)tries
+CONSENT = {"email": "consent_email", "phone": "consent_phone", "sms": "consent_sms"}
+MISSING = {"email": "no email address", "phone": "no phone number", "sms": "no mobile or phone number"}
+NOT_VISIBLE = "deleted, or not visible to you"
+UNSUBSCRIBED = "unsubscribed"
+
+
+def chunks(ids: list[int], size: int = CHUNK) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+@dataclass
+class Audience:
+    eligible: list[int] = field(default_factory=list)  # contact ids a send would reach now
+    already_sent: list[int] = field(default_factory=list)
+    excluded: dict[str, list[int]] = field(default_factory=dict)  # reason -> contact ids
+
+    @property
+    def excluded_count(self) -> int:
+        return sum(len(ids) for ids in self.excluded.values())
+
+    def report(self) -> list[dict[str, Any]]:
+        """Rows for a table: reason and count, largest first."""
+        rows = [{"reason": reason, "contacts": len(ids)} for reason, ids in self.excluded.items()]
+        return sorted(rows, key=lambda row: (-row["contacts"], row["reason"]))
+
+
+def exclusion_reason(contact: Any, channel: str) -> str | None:
+    """Why `contact` may not receive a campaign on `channel`, or None when it may."""
+    if contact.unsubscribed:
+        return UNSUBSCRIBED
+    if not getattr(contact, CONSENT[channel]):
+        return f"no {channel} consent"
+    address = contact.email if channel == "email" else (contact.mobile or contact.phone)
+    if not address:
+        return MISSING[channel]
+    return None
+
+
+def audience(session: Session, user: User, campaign: Campaign) -> Audience:
+    """Resolve the campaign's audience now, for `user` (the one who would send it)."""
+    statuses = dict(session.execute(select(CampaignRecipient.contact_id, CampaignRecipient.status).where(
+        CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.deleted_at.is_(None))).all())
+    candidates = set(statuses) | set(_segment_ids(session, user, campaign))
+    result = Audience()
+    seen: set[int] = set()
+    for chunk in chunks(sorted(candidates)):
+        rows = session.execute(select(
+            Contact.id, Contact.email, Contact.phone, Contact.mobile, Contact.unsubscribed,
+            Contact.consent_email, Contact.consent_phone, Contact.consent_sms,
+        ).where(Contact.id.in_(chunk), Contact.deleted_at.is_(None),
+                permissions.visible_clause(user, Contact))).all()
+        for row in rows:
+            seen.add(row.id)
+            if statuses.get(row.id, "pending") not in RESENDABLE:
+                result.already_sent.append(row.id)
+            elif (reason := exclusion_reason(row, campaign.channel)) is not None:
+                result.excluded.setdefault(reason, []).append(row.id)
+            else:
+                result.eligible.append(row.id)
+    # Recipients added earlier that the sender may not see; segment members they may not see are
+    # simply not theirs to reach, and are not reported.
+    hidden = sorted(c for c in set(statuses) - seen if statuses[c] in RESENDABLE)
+    if hidden:
+        result.excluded[NOT_VISIBLE] = hidden
+    return result
+
+
+def _segment_ids(session: Session, user: User, campaign: Campaign) -> list[int]:
+    if campaign.segment_id is None:
+        return []
+    segment = session.get(Segment, campaign.segment_id)
+    if segment is None or segment.deleted_at is not None:
+        raise NotFound(f"The campaign's segment (#{campaign.segment_id}) no longer exists; choose another.")
+    return list(session.scalars(segment_members(session, user, segment.name)))
+
+
+def matching_contacts(session: Session, user: User, filters: list[dict[str, Any]]) -> list[int]:
+    """Ids of the contacts `user` may see that match `filters` (the saved segments' format)."""
+    members = filter_members(session, user, filters)
+    query = select(Contact.id).where(Contact.id.in_(members), permissions.visible_clause(user, Contact))
+    return list(session.scalars(query.order_by(Contact.id)))
+
+
+def visible_contacts(session: Session, user: User, contact_ids: Iterable[int]) -> list[int]:
+    """The ids, in order, after checking each is a live contact `user` may see (NotFound otherwise)."""
+    wanted = list(dict.fromkeys(int(i) for i in contact_ids))
+    found: set[int] = set()
+    for chunk in chunks(wanted):
+        found |= set(session.scalars(select(Contact.id).where(
+            Contact.id.in_(chunk), Contact.deleted_at.is_(None), permissions.visible_clause(user, Contact))))
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        shown = ", ".join(f"#{i}" for i in missing[:20])
+        raise NotFound(f"There is no contact you may see with id {shown}.")
+    return wanted
+
+
+@use_case
+def add_recipients(*, session: Session, user: User, campaign_id: int, contact_ids: Iterable[int],
+                   source: str = "app") -> int:
+    """Add contacts to the campaign as pending recipients (each at most once); returns how many
+    were new. Every contact must be one the user may see."""
+    campaign = get_record(session, user, "campaigns", campaign_id)
+    permissions.require_write(session, user, "campaigns", campaign)
+    wanted = visible_contacts(session, user, contact_ids)
+    existing = set(session.scalars(select(CampaignRecipient.contact_id).where(
+        CampaignRecipient.campaign_id == campaign.id)))
+    added = 0
+    for contact_id in wanted:
+        if contact_id in existing:
+            continue
+        recipient = CampaignRecipient(campaign_id=campaign.id, contact_id=contact_id)
+        session.add(recipient)
+        session.flush()
+        audit(session, user, "create", "campaign_recipients", recipient.id, None, snapshot(recipient), source)
+        added += 1
+    commit(session)
+    return added
+
+
+@use_case
+def add_recipients_from_filter(*, session: Session, user: User, campaign_id: int,
+                               filters: list[dict[str, Any]], source: str = "app") -> int:
+    """Add every contact the user may see that matches `filters`; returns how many were new."""
+    if not filters:
+        raise ValidationError.single("filters", "add at least one condition (to reach everyone, "
+                                                "use a segment)")
+    ids = matching_contacts(session, user, filters)
+    return add_recipients(session=session, user=user, campaign_id=campaign_id, contact_ids=ids,
+                          source=source)
+
+
+def cross_sell_audience(session: Session, user: User, product: str, partner: str | None = None) -> list[int]:
+    """Contacts the user may see who bought `product` and never `partner`: whom to offer the partner."""
+    query = select(Contact.id).where(Contact.id.in_(_buyers(product)), Contact.deleted_at.is_(None),
+                                     permissions.visible_clause(user, Contact))
+    if partner:
+        query = query.where(Contact.id.not_in(_buyers(partner)))
+    return list(session.scalars(query.order_by(Contact.id)))
+
+
+def _buyers(product: str) -> Any:
+    return (select(Order.contact_id).join(OrderLine, OrderLine.order_id == Order.id)
+            .join(Product, Product.id == OrderLine.product_id)
+            .where(Product.name == product, Order.status != "cancelled", Order.deleted_at.is_(None),
+                   Order.contact_id.is_not(None)))

@@ -9,8 +9,9 @@ Decisions worth knowing:
   sum(quantity * unit_price) over the order lines, dated by the order's ordered_at;
 - win rate = won / (won + lost) deals closed in the period; open deals are not in it;
 - campaign response rate = responses / recipients contacted, where a response is a recipient whose
-  status is replied, interested or not_interested (opened and clicked are engagement, not a
-  response) and contacted means any status but pending; both dated by the recipient's sent_at;
+  answer (the recorded response, else the status) is replied, interested or not_interested (opened
+  and clicked are engagement, not a response) and contacted means any status but pending; both
+  dated by the recipient's sent_at;
 - average resolution time is in days (fractional) from opened_at to resolved_at, over resolved or
   closed cases, dated by resolved_at;
 - soft-deleted rows (deleted_at set) are never counted.
@@ -155,7 +156,7 @@ METRICS: dict[str, Metric] = {m.id: m for m in [
        where=(("status", "!=", "pending"),), date="sent_at"),
     _m("campaign_responses", "Campaign responses", "campaign_recipients", "count",
        "Recipients who replied, are interested or not interested, by sent date",
-       ("responses", "replies", "campaign replies"), where=(("status", "in", RESPONDED),), date="sent_at"),
+       ("responses", "replies", "campaign replies"), where=(("answer", "in", RESPONDED),), date="sent_at"),
     _m("response_rate", "Response rate", "campaign_recipients", "percent",
        "Campaign responses / recipients contacted", ("campaign response rate", "reply rate",
        "response ratio"), kind="ratio", ratio=("campaign_responses", "contacted_recipients"),

@@ -154,7 +154,7 @@ def _where(metric: Metric, shared: set[Cond], spec: QuerySpec, period: TimeRange
 
 def _cond(fact: Fact, cond: Cond, ctx: Context) -> ColumnElement[bool]:
     column, op, value = cond
-    return condition(getattr(fact.model, column), op, ctx.now if value == NOW else value)
+    return condition(fact.column(column), op, ctx.now if value == NOW else value)
 
 
 def _measure(metric: Metric, fact: Fact, shared: set[Cond], fanout: bool, ctx: Context) -> ColumnElement[Any]:

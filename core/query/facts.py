@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, and_
+from sqlalchemy import ColumnElement, FromClause, and_, func
 
 from core.models import (
     Activity,
@@ -53,6 +53,11 @@ class Fact:
     joins: dict[str, Join] = field(default_factory=dict)
     always: tuple[str, ...] = ()  # joins every query needs (e.g. for permissions)
     guarded_by: tuple[type[Any], ...] = ()  # more tables whose read permission the rows inherit
+    # Columns computed from others, usable in a metric's conditions like a real column.
+    derived: dict[str, Callable[[], Any]] = field(default_factory=dict)
+
+    def column(self, name: str) -> Any:
+        return self.derived[name]() if name in self.derived else getattr(self.model, name)
 
     def reach(self, model: type[Any]) -> str | None:
         """'' when `model` is the fact itself, the join's name when reachable, else None."""
@@ -141,5 +146,9 @@ FACTS: dict[str, Fact] = {
         "contact": _lookup(Contact, CampaignRecipient.contact_id),
         "company": _lookup(Company, Contact.company_id, requires=("contact",)),
         "owner": _lookup(User, Campaign.owner_id, requires=("campaign",)),
-    }, always=("campaign",), guarded_by=(Campaign,)),
+    }, always=("campaign",), guarded_by=(Campaign,), derived={
+        # What the person answered: the response when one is recorded, else the status (older
+        # rows and imports keep the answer in the status).
+        "answer": lambda: func.coalesce(CampaignRecipient.response, CampaignRecipient.status),
+    }),
 }

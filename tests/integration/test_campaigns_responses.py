@@ -208,3 +208,18 @@ def test_results_count_responses_deals_and_revenue(engine: Engine, session: Sess
     assert (results.ordered, results.revenue) == (1, 100.0)
     assert (results.deals, results.deal_amount) == (1, 500.0)
     assert results.funnel()["recipients"].tolist() == [3, 2, 2, 0, 1, 1, 1]
+
+
+def test_recorded_responses_count_in_the_semantic_layer(session: Session, staff: User,
+                                                        sent: dict[str, int]) -> None:
+    """Reports and the assistant see a response recorded apart from the delivery status: of the
+    three contacted, Ana answered (then opened a later mail) and Bea only opened: 1 of 3."""
+    from core.query.engine import run_query
+    from core.query.spec import QuerySpec
+
+    for contact, value in (("ana", "replied"), ("ana", "opened"), ("bea", "opened")):
+        record_response(session=session, user=staff, campaign_id=sent["campaign"], contact_id=sent[contact],
+                        response=value)
+    result = run_query(session, QuerySpec(metrics=["campaign_responses", "contacted_recipients",
+                                                   "response_rate"]), staff)
+    assert result.rows == [[1, 3, pytest.approx(1 / 3, abs=1e-6)]]

@@ -14,6 +14,7 @@ from bot.proposals import ask_which
 from bot.reply import Reply
 from core.config import now, start_of_day, today
 from core.models import Activity, Contact, Deal, Order, OrderLine, Stage, Task
+from core.models.base import NOT_SOLD_ORDER_STATUSES
 from core.services.permissions import visible_clause
 
 ROWS = 10
@@ -97,7 +98,7 @@ def bought(session: Session, user: Any, kind: str, match: Match) -> Reply:
         select(func.count(func.distinct(Order.id)), _amount())
         .select_from(Order)
         .outerjoin(OrderLine, OrderLine.order_id == Order.id)
-        .where(*_owned(Order, kind, match.id, user), Order.status != "cancelled")
+        .where(*_owned(Order, kind, match.id, user), Order.status.not_in(NOT_SOLD_ORDER_STATUSES))
     )
     orders, amount = session.execute(query).one()
     amount = round(float(amount or 0), 2)

@@ -33,8 +33,12 @@ def navigation(role: str) -> dict[str, list[Any]]:
             _grid_page("deals"),
             st.Page(f"{PAGES_DIR}/deal.py", title="Deal 360", icon=":material/request_quote:"),
             _grid_page("orders"), _grid_page("products"),
+            st.Page(f"{PAGES_DIR}/quote.py", title="Quote / configure", icon=":material/tune:"),
         ],
-        "Service": [_grid_page(e) for e in ("tasks", "cases", "campaigns")],
+        "Service": [
+            st.Page(f"{PAGES_DIR}/case_desk.py", title="Case desk", icon=":material/support_agent:"),
+            *[_grid_page(e) for e in ("tasks", "cases", "campaigns")],
+        ],
         "Data": [
             st.Page(f"{PAGES_DIR}/reports.py", title="Reports", icon=":material/query_stats:"),
             st.Page(f"{PAGES_DIR}/saved_segments.py", title="Segments", icon=":material/filter_alt:"),

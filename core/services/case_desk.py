@@ -105,6 +105,17 @@ def breached_count(session: Session, user: User) -> int:
     return int(run_query(session, QuerySpec(metrics=["breached_cases"]), user).value() or 0)
 
 
+def assignable_users(session: Session, user: User) -> list[tuple[int, str]]:
+    """(id, name) of whom `user` may hand a case to: staff themselves, managers their team,
+    admins every active user."""
+    query = select(User.id, User.display_name).where(User.active.is_(True), User.deleted_at.is_(None))
+    if user.role == "manager":
+        query = query.where(User.id.in_(team_member_ids(user)))
+    elif user.role != "admin":
+        query = query.where(User.id == user.id)
+    return [(row.id, row.display_name) for row in session.execute(query.order_by(User.display_name, User.id))]
+
+
 def _scope(user: User, scope: Scope) -> ColumnElement[bool]:
     if scope == "mine":
         return Case.assignee_id == user.id

@@ -29,15 +29,22 @@ SLA_TEXT = {"breached": ":red[**SLA breached**]", "due soon": ":orange[**SLA due
 MOVE_LABELS = {"open": "Open", "waiting": "Waiting on customer", "resolved": "Resolve", "closed": "Close"}
 
 
-def act(scope: str, action: Callable[[], Any], message: str) -> None:
-    """Run one core use case; on success a message after the rerun, on failure the reason here."""
+def act(scope: str, action: Callable[[], Any], message: str, form: str | None = None) -> None:
+    """Run one core use case; on success a message after the rerun (and `form` starts empty), on
+    failure the reason here, with what was typed kept."""
     try:
         action()
     except CRMError as error:
         st.error(error_text(error), icon=":material/error:")
         return
+    if form:
+        st.session_state[f"nonce:{form}"] = st.session_state.get(f"nonce:{form}", 0) + 1
     flash(scope, "success", message)
     st.rerun()
+
+
+def form_key(form: str) -> str:
+    return f"{form}:{st.session_state.get(f'nonce:{form}', 0)}"
 
 
 def sla_colours(row: pd.Series) -> list[str]:
@@ -80,20 +87,22 @@ def new_case_form(session: Any, user: Any) -> None:
     with st.expander("Open a new case", icon=":material/add_circle:"):
         text = st.text_input("Find the customer", key="desk:new:find", placeholder="Name or email…")
         matches = search_contacts(session, user, text) if text.strip() else []
-        with st.form("desk:new", clear_on_submit=False):
+        key = form_key("desk:new")
+        with st.form(key):
             contact = st.selectbox("Customer", matches, format_func=lambda m: m.label, index=None,
-                                   placeholder="None (search above)", key="desk:new:contact")
-            subject = st.text_input("Subject", key="desk:new:subject")
+                                   placeholder="None (search above)", key=f"{key}:contact")
+            subject = st.text_input("Subject", key=f"{key}:subject")
             left, right = st.columns(2)
-            channel = left.selectbox("Channel", CHANNELS, key="desk:new:channel")
+            channel = left.selectbox("Channel", CHANNELS, key=f"{key}:channel")
             priority = right.selectbox("Priority", PRIORITIES, index=PRIORITIES.index("normal"),
-                                       key="desk:new:priority")
-            description = st.text_area("What the customer said", key="desk:new:description", height=80)
+                                       key=f"{key}:priority")
+            description = st.text_area("What the customer said", key=f"{key}:description", height=80)
             submitted = st.form_submit_button("Open case", type="primary", icon=":material/support_agent:")
         if submitted:
             act("desk", lambda: open_case(session=session, user=user, subject=subject, channel=channel,
                                           priority=priority, description=description,
-                                          contact_id=contact.id if contact else None), "Case opened.")
+                                          contact_id=contact.id if contact else None),
+                "Case opened.", form="desk:new")
 
 
 def case_panel(session: Any, user: Any, case_id: int) -> None:
@@ -134,22 +143,24 @@ def case_panel(session: Any, user: Any, case_id: int) -> None:
 
 
 def reply_form(session: Any, user: Any, case_id: int, allowed: tuple[str, ...]) -> None:
-    with st.form(f"desk:reply:{case_id}", clear_on_submit=True):
+    key = form_key(f"desk:reply:{case_id}")
+    with st.form(key):
         st.markdown("**Log a reply or call**")
         left, middle, right = st.columns(3)
-        channel = left.selectbox("Channel", CHANNELS, key="desk:reply:channel")
-        direction = middle.selectbox("Direction", DIRECTIONS, index=1, key="desk:reply:direction")
-        then = right.selectbox("Then set status", ("(unchanged)", *allowed), key="desk:reply:then")
-        notes = st.text_area("Notes", key="desk:reply:notes", height=80)
-        outcome = st.text_input("Outcome", key="desk:reply:outcome")
+        channel = left.selectbox("Channel", CHANNELS, key=f"{key}:channel")
+        direction = middle.selectbox("Direction", DIRECTIONS, index=1, key=f"{key}:direction")
+        then = right.selectbox("Then set status", ("(unchanged)", *allowed), key=f"{key}:then")
+        notes = st.text_area("Notes", key=f"{key}:notes", height=80)
+        outcome = st.text_input("Outcome", key=f"{key}:outcome")
         minutes = st.number_input("Duration (minutes)", value=None, step=1, min_value=0,
-                                  key="desk:reply:minutes")
+                                  key=f"{key}:minutes")
         submitted = st.form_submit_button("Log", type="primary", icon=":material/add_comment:")
     if submitted:
         status = None if then == "(unchanged)" else then
         act("case", lambda: log_case_interaction(
             session=session, user=user, case_id=case_id, channel=channel, direction=direction, notes=notes,
-            outcome=outcome, duration_minutes=minutes, new_status=status), f"Logged the {channel} reply.")
+            outcome=outcome, duration_minutes=minutes, new_status=status), f"Logged the {channel} reply.",
+            form=f"desk:reply:{case_id}")
 
 
 st.title("Case desk")

@@ -65,10 +65,10 @@ def test_opening_a_case_from_the_desk(app_factory, session, staff, engine) -> No
     session.commit()
     at = _desk(app_factory)
     at.text_input(key="desk:new:find").input("ana").run()
-    at.selectbox(key="desk:new:contact").select_index(0)
-    at.text_input(key="desk:new:subject").input("Parcel lost")
-    at.selectbox(key="desk:new:channel").set_value("phone")
-    at.selectbox(key="desk:new:priority").set_value("high")
+    at.selectbox(key="desk:new:0:contact").select_index(0)
+    at.text_input(key="desk:new:0:subject").input("Parcel lost")
+    at.selectbox(key="desk:new:0:channel").set_value("phone")
+    at.selectbox(key="desk:new:0:priority").set_value("high")
     _button(at, "Open case").click().run()
     assert not at.exception and "Case opened." in [s.value for s in at.success]
     assert _row(engine, "SELECT subject, channel, priority, status, contact_id FROM cases") == (
@@ -95,9 +95,9 @@ def test_only_allowed_moves_are_offered_and_a_move_is_saved(app_factory, session
 def test_logging_a_reply_that_resolves_the_case(app_factory, session, staff, engine) -> None:
     case = _cases(session, staff)["Slow login"]
     at = _desk(app_factory, case.id)
-    at.selectbox(key="desk:reply:channel").set_value("phone")
-    at.text_area(key="desk:reply:notes").input("Cleared the cache with the customer")
-    at.selectbox(key="desk:reply:then").set_value("resolved")
+    at.selectbox(key=f"desk:reply:{case.id}:0:channel").set_value("phone")
+    at.text_area(key=f"desk:reply:{case.id}:0:notes").input("Cleared the cache with the customer")
+    at.selectbox(key=f"desk:reply:{case.id}:0:then").set_value("resolved")
     _button(at, "Log").click().run()
     assert not at.exception
     assert _row(engine, "SELECT channel, direction, notes, case_id FROM activities") == (

@@ -112,3 +112,20 @@ def test_a_case_of_someone_else_is_not_shown(app_factory, session, staff, other_
     assert not at.exception
     assert any("that you may see" in e.value for e in at.error)
     assert at.dataframe[-1].value.empty if at.dataframe else True
+
+
+def test_a_manager_assigns_a_case_to_a_team_member(app_factory, session, manager, staff, other_staff,
+                                                   outsider, engine) -> None:
+    case = _cases(session, staff)["New logo"]
+    at = sign_in(app_factory(), "mia")
+    at.switch_page("../pages/case_desk.py")
+    at.query_params["id"] = str(case.id)
+    at.run()
+    assignee = at.selectbox(key=f"desk:assignee:{case.id}")
+    assert set(assignee.options) == {"Mia", "Olga", "Sam"}  # the team, not Sven of the south team
+    assignee.set_value(other_staff.id)
+    _button(at, "Assign").click().run()
+    assert not at.exception
+    assert _row(engine, f"SELECT assignee_id FROM cases WHERE id = {case.id}") == (other_staff.id,)
+    audit = _row(engine, "SELECT user_id, action FROM audit_log WHERE entity = 'cases'")
+    assert audit == (manager.id, "update")

@@ -72,7 +72,7 @@ def last_order(session: Session, user: Any, kind: str, match: Match) -> Reply:
     query = (
         select(Order.ordered_at, Order.order_number, Order.status, _amount().label("amount"))
         .outerjoin(OrderLine, OrderLine.order_id == Order.id)
-        .where(*_owned(Order, kind, match.id, user))
+        .where(*_owned(Order, kind, match.id, user), Order.status != "quote")  # a quote is no order yet
         .group_by(Order.id)
         .order_by(Order.ordered_at.desc())
         .limit(ROWS)

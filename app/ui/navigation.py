@@ -34,9 +34,11 @@ def navigation(role: str) -> dict[str, list[Any]]:
             _grid_page("deals"),
             st.Page(f"{PAGES_DIR}/deal.py", title="Deal 360", icon=":material/request_quote:"),
             _grid_page("orders"), _grid_page("products"),
+            st.Page(f"{PAGES_DIR}/quote.py", title="Quote / configure", icon=":material/tune:"),
         ],
         "Service": [
-            *(_grid_page(e) for e in ("tasks", "cases", "campaigns")),
+            st.Page(f"{PAGES_DIR}/case_desk.py", title="Case desk", icon=":material/support_agent:"),
+            *[_grid_page(e) for e in ("tasks", "cases", "campaigns")],
             st.Page(f"{PAGES_DIR}/campaign.py", title="Campaign workspace", icon=":material/send:"),
         ],
         "Data": [

@@ -39,6 +39,7 @@ from core.models import (
     Stage,
     User,
 )
+from core.models.base import NOT_SOLD_ORDER_STATUSES
 from core.services.permissions import team_member_ids, visible_clause
 
 
@@ -157,7 +158,7 @@ def _orders_query(readable: ColumnElement[bool]) -> Select[Any]:
         .select_from(Order)
         .join(Contact, and_(Contact.id == Order.contact_id, Contact.deleted_at.is_(None)))
         .outerjoin(OrderLine, OrderLine.order_id == Order.id)
-        .where(readable, Order.deleted_at.is_(None), Order.status != "cancelled")
+        .where(readable, Order.deleted_at.is_(None), Order.status.not_in(NOT_SOLD_ORDER_STATUSES))
         .group_by(Order.id, Order.contact_id, Order.ordered_at)
     )
 
@@ -175,7 +176,7 @@ def order_lines_frame(session: Session, user: User | None) -> pd.DataFrame:
         .select_from(OrderLine)
         .join(Order, Order.id == OrderLine.order_id)
         .join(Product, Product.id == OrderLine.product_id)
-        .where(_visible(user, Order), Order.status != "cancelled")
+        .where(_visible(user, Order), Order.status.not_in(NOT_SOLD_ORDER_STATUSES))
     )
     return read_frame(session, query)
 

@@ -5,7 +5,7 @@ period and the time dimensions (month, quarter...) apply to that column. Metrics
 ("contacts", "open pipeline value") are current counts: a period does not limit them.
 
 Decisions worth knowing:
-- orders, revenue, units sold and average order value leave out cancelled orders; revenue is
+- orders, revenue, units sold and average order value leave out cancelled orders and quotes; revenue is
   sum(quantity * unit_price) over the order lines, dated by the order's ordered_at;
 - win rate = won / (won + lost) deals closed in the period; open deals are not in it;
 - campaign response rate = responses / recipients contacted, where a response is a recipient whose
@@ -28,6 +28,7 @@ from sqlalchemy import ColumnElement
 
 from core.errors import FieldError, ValidationError
 from core.models import Case, Deal, OrderLine, Stage
+from core.models.base import NOT_SOLD_ORDER_STATUSES
 from core.query.dimensions import DIMENSIONS, Dimension
 from core.query.facts import FACTS
 from core.query.sqlfuncs import days_between
@@ -36,7 +37,7 @@ Unit = Literal["count", "currency", "percent", "days"]
 Kind = Literal["count", "sum", "avg", "ratio"]
 NOW = "now()"  # a condition value meaning "the current moment", resolved when the query compiles
 Cond = tuple[str, str, Any]  # (column of the fact, operator, value)
-NOT_CANCELLED: Cond = ("status", "!=", "cancelled")
+NOT_CANCELLED: Cond = ("status", "not in", NOT_SOLD_ORDER_STATUSES)  # quotes are not sales either
 OPEN: Cond = ("status", "=", "open")
 RESPONDED = ("replied", "interested", "not_interested")
 
@@ -141,6 +142,10 @@ METRICS: dict[str, Metric] = {m.id: m for m in [
     _m("open_cases", "Open cases", "cases", "count", "Cases new, open or waiting now",
        ("open tickets", "backlog", "unresolved cases"),
        where=(("status", "in", ("new", "open", "waiting")),)),
+    _m("breached_cases", "Breached cases", "cases", "count",
+       "Cases new, open or waiting past their SLA due time now",
+       ("sla breaches", "breached tickets", "cases past sla", "overdue cases"),
+       where=(("status", "in", ("new", "open", "waiting")), ("sla_due_at", "<", NOW))),
     _m("average_resolution_time", "Average resolution time", "cases", "days",
        "Mean days from opening to resolution of resolved or closed cases, by resolution date",
        ("resolution time", "time to resolve", "avg resolution time", "time to resolution"), kind="avg",

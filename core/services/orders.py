@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pydantic
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlmodel import Session
 
 from core.config import now
 from core.errors import FieldError, NotFound, ValidationError
 from core.models import Company, Contact, Order, OrderLine, Product, ProductOption, User
+from core.models.base import NOT_SOLD_ORDER_STATUSES
 from core.services import permissions
 from core.services.records import (
     EntityRules,
@@ -40,6 +41,10 @@ def _check_option(session: Session, user: User, option: ProductOption, values: d
 
 def _check_order(session: Session, user: User, order: Order, values: dict[str, Any]) -> None:
     check_references(session, order, {"contact_id": Contact, "company_id": Company, "owner_id": User})
+    was = inspect(order).attrs.status.history.deleted
+    if order.status == "quote" and was and was[0] != "quote":  # a sale is cancelled, not un-sold
+        raise ValidationError.single("status", f"a {was[0]} order cannot become a quote again; "
+                                               "cancel it instead")
 
 
 products = EntityService(EntityRules("products", ProductIn, before_save=_check_product))
@@ -99,7 +104,8 @@ def place_order(
     session.add(order)
     session.flush()
     order.total = _add_lines(session, order, lines)
-    _promote_to_customer(session, user, order.contact_id, source)
+    if order.status not in NOT_SOLD_ORDER_STATUSES:  # a quote is not a purchase (yet)
+        _promote_to_customer(session, user, order.contact_id, source)
     audit(
         session,
         user,

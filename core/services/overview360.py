@@ -38,6 +38,7 @@ from core.models import (
     Task,
     User,
 )
+from core.models.base import NOT_SOLD_ORDER_STATUSES
 from core.query.filters import prefix_match
 from core.services.permissions import visible_clause
 from core.services.records import get_record
@@ -49,7 +50,7 @@ OPEN_CASE_STATUSES = ("new", "open", "waiting")
 
 @dataclass(frozen=True)
 class Figures:
-    """Simple figures about a contact or company (cancelled orders do not count)."""
+    """Simple figures about a contact or company (cancelled orders and quotes do not count)."""
 
     lifetime_revenue: float
     orders: int
@@ -340,7 +341,8 @@ def _timeline(session: Session, user: User, where: ColumnElement[bool],
 def _figures(session: Session, user: User, orders: ColumnElement[bool], activities: ColumnElement[bool],
              deals: ColumnElement[bool], cases: ColumnElement[bool]) -> Figures:
     sold = select(func.coalesce(func.sum(Order.total), 0), func.count(), func.max(Order.ordered_at)).where(
-        orders, Order.status != "cancelled", Order.deleted_at.is_(None), visible_clause(user, Order))
+        orders, Order.status.not_in(NOT_SOLD_ORDER_STATUSES), Order.deleted_at.is_(None),
+        visible_clause(user, Order))
     revenue, order_count, last_order = session.execute(sold).one()
     last_interaction = session.scalar(select(func.max(Activity.occurred_at)).where(
         activities, Activity.deleted_at.is_(None), visible_clause(user, Activity)))
@@ -371,7 +373,7 @@ def _orders(session: Session, user: User, where: ColumnElement[bool]) -> pd.Data
 
 
 def _products_held(session: Session, user: User, contact_id: int) -> pd.DataFrame:
-    """What the contact bought (cancelled orders left out): quantity, amount spent, last bought."""
+    """What the contact bought (cancelled orders and quotes left out): quantity, amount spent, last bought."""
     query = (select(Product.id, Product.name.label("product"), Product.category,
                     func.sum(OrderLine.quantity).label("quantity"),
                     func.sum(OrderLine.quantity * OrderLine.unit_price).label("spent"),
@@ -379,8 +381,8 @@ def _products_held(session: Session, user: User, contact_id: int) -> pd.DataFram
                     func.max(Order.ordered_at).label("last_bought"))
              .select_from(OrderLine).join(Order, Order.id == OrderLine.order_id)
              .join(Product, Product.id == OrderLine.product_id)
-             .where(Order.contact_id == contact_id, Order.status != "cancelled", Order.deleted_at.is_(None),
-                    visible_clause(user, Order))
+             .where(Order.contact_id == contact_id, Order.status.not_in(NOT_SOLD_ORDER_STATUSES),
+                    Order.deleted_at.is_(None), visible_clause(user, Order))
              .group_by(Product.id, Product.name, Product.category)
              .order_by(func.max(Order.ordered_at).desc(), Product.name))
     return _frame(session, query)

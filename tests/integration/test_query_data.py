@@ -126,15 +126,16 @@ TASKS = [dict(zip(TASK_COLUMNS, row, strict=True)) for row in [
     (7, "sam", "open", "normal", D(2026, 1, 1), GONE),
     (8, "sven", "cancelled", "normal", D(2026, 6, 1), None),
 ]]
-CASE_COLUMNS = ("id", "owner", "status", "priority", "channel", "opened_at", "resolved_at", "deleted_at")
+CASE_COLUMNS = ("id", "owner", "status", "priority", "channel", "opened_at", "resolved_at", "deleted_at",
+                "sla_due_at")
 CASES = [dict(zip(CASE_COLUMNS, row, strict=True)) for row in [
-    (1, "sam", "new", "high", "email", D(2026, 6, 1), None, None),
-    (2, "sam", "resolved", "normal", "phone", D(2026, 5, 1, 8), D(2026, 5, 3, 20), None),
-    (3, "olga", "open", "urgent", "web", D(2026, 6, 10), None, None),
-    (4, "olga", "closed", "normal", "email", D(2026, 4, 1), D(2026, 4, 2), None),
-    (5, "sven", "waiting", "low", "phone", D(2026, 6, 5), None, None),
-    (6, "sven", "resolved", "normal", "email", D(2026, 3, 30), D(2026, 4, 3, 12), None),
-    (7, "sam", "open", "normal", "email", D(2026, 6, 1), None, GONE),
+    (1, "sam", "new", "high", "email", D(2026, 6, 1), None, None, D(2026, 6, 1, 8)),  # breached
+    (2, "sam", "resolved", "normal", "phone", D(2026, 5, 1, 8), D(2026, 5, 3, 20), None, D(2026, 5, 2, 8)),
+    (3, "olga", "open", "urgent", "web", D(2026, 6, 10), None, None, D(2026, 6, 20)),
+    (4, "olga", "closed", "normal", "email", D(2026, 4, 1), D(2026, 4, 2), None, None),
+    (5, "sven", "waiting", "low", "phone", D(2026, 6, 5), None, None, D(2026, 6, 8)),  # breached
+    (6, "sven", "resolved", "normal", "email", D(2026, 3, 30), D(2026, 4, 3, 12), None, None),
+    (7, "sam", "open", "normal", "email", D(2026, 6, 1), None, GONE, D(2026, 6, 2)),
 ]]
 CAMPAIGNS = [(1, "Spring promo", "email", "sam", None), (2, "Nordic call", "phone", "sven", None),
              (3, "Old promo", "email", "sam", GONE)]
@@ -300,6 +301,8 @@ def expected_totals(role: str, now: datetime) -> dict[str, float | int | None]:
         "open_tasks": len(open_tasks),
         "overdue_tasks": int((open_tasks["due_at"] < now).sum()),
         "cases": len(cases), "open_cases": int(cases["status"].isin(["new", "open", "waiting"]).sum()),
+        "breached_cases": int((cases["status"].isin(["new", "open", "waiting"])
+                               & (cases["sla_due_at"] < now)).sum()),
         "average_resolution_time": round(float(((resolved["resolved_at"] - resolved["opened_at"])
                                                 .dt.total_seconds() / 86400).mean()), 2)
         if len(resolved) else None,

@@ -92,8 +92,10 @@ def check_conditions(session: Session, user: User, entity: str,
             filtered_select(session, user, entity, [Filter.model_validate(item)])
         except pydantic.ValidationError as exc:
             errors += [FieldError(f"condition {number}", e["msg"]) for e in exc.errors()]
+        except ValidationError as error:
+            errors += [FieldError(f"condition {number}", e.message) for e in error.errors]
         except CRMError as error:
-            errors.append(FieldError(f"condition {number}", str(error).split(": ", 1)[-1]))
+            errors.append(FieldError(f"condition {number}", str(error)))
     return errors
 
 

@@ -78,8 +78,8 @@ def fire(session: Session, rule: AutomationRule, entity: str, record: Editable) 
         return log(session, rule, record, "skipped", "loop stopped: the change came from this rule's own "
                    f"actions (rule chain: {_chain_text(session, chain)})", chain)
     if len(chain) >= MAX_CHAIN:
-        return log(session, rule, record, "skipped", f"loop stopped: more than {MAX_CHAIN} rules in a row "
-                   f"(rule chain: {_chain_text(session, chain)})", chain)
+        return log(session, rule, record, "skipped", f"loop stopped: the limit of {MAX_CHAIN} rules "
+                   f"triggering each other was reached (rule chain: {_chain_text(session, chain)})", chain)
     actor = _actor(session, rule)
     if actor is None:
         return log(session, rule, record, "skipped", "the rule's creator is inactive or deleted; an admin "

@@ -11,8 +11,9 @@ from sqlmodel import Session
 from core.models import AutomationRule, User
 
 
-def add_rule(session: Session, creator: User, *, entity: str, trigger: str, actions: list[dict[str, Any]],
-             conditions: list[dict[str, Any]] | None = None, name: str = "rule", **extra: Any) -> AutomationRule:
+def add_rule(session: Session, creator: User, *, entity: str, trigger: str,
+             actions: list[dict[str, Any]], conditions: list[dict[str, Any]] | None = None,
+             name: str = "rule", **extra: Any) -> AutomationRule:
     """A rule inserted directly (not through the service under test)."""
     rule = AutomationRule(name=name, entity=entity, trigger=trigger, actions=actions,
                           conditions=conditions or [], created_by_id=creator.id, **extra)

@@ -26,7 +26,7 @@ def test_record_created_fires_and_its_change_commits_together(session, engine, a
     assert runs(engine)[0][:4] == (1, "contacts", contact.id, "ok")
 
 
-def test_record_updated_fires_with_conditions_true_and_skips_when_false(session, engine, admin, staff) -> None:
+def test_record_updated_fires_when_conditions_hold_and_skips_otherwise(session, engine, admin, staff) -> None:
     add_rule(session, admin, entity="contacts", trigger="updated", actions=NOTIFY_OWNER,
              conditions=[{"field": "city", "op": "=", "value": "Milano"}])
     contact = contacts.create(session=session, user=staff, data={"first_name": "Ana"})
@@ -105,12 +105,14 @@ def test_task_overdue_honours_conditions(session, engine, admin, staff) -> None:
     add_rule(session, admin, entity="tasks", trigger="task_overdue", actions=NOTIFY_OWNER,
              conditions=[{"field": "priority", "op": "=", "value": "high"}])
     assert run_due_triggers(session, datetime(2026, 6, 15)).fired == 1
-    assert rows(engine, "SELECT t.title FROM notifications n JOIN tasks t ON t.id = n.entity_id") == [("High",)]
+    notified = rows(engine, "SELECT t.title FROM notifications n JOIN tasks t ON t.id = n.entity_id")
+    assert notified == [("High",)]
 
 
 def test_case_sla_breached_sweep_fires_for_open_cases_past_due(session, engine, admin, staff) -> None:
     breached = Case(subject="Broken", sla_due_at=datetime(2026, 6, 14), assignee_id=staff.id)
-    resolved = Case(subject="Fixed", sla_due_at=datetime(2026, 6, 14), status="resolved", assignee_id=staff.id)
+    resolved = Case(subject="Fixed", sla_due_at=datetime(2026, 6, 14), status="resolved",
+                    assignee_id=staff.id)
     in_time = Case(subject="Fresh", sla_due_at=datetime(2026, 6, 16), assignee_id=staff.id)
     session.add_all([breached, resolved, in_time])
     session.commit()

@@ -61,6 +61,12 @@ def _register_ask() -> None:
     app.command("ask")(ask)
 
 
+def _register_automation() -> None:
+    from app.automation_cli import automation_app
+
+    app.add_typer(automation_app, name="automation")
+
+
 @app.command()
 def init() -> None:
     """Create the database, or upgrade it to the newest schema."""
@@ -253,3 +259,4 @@ def _safe_url() -> str:
 
 _register_report()
 _register_ask()
+_register_automation()

@@ -133,3 +133,27 @@ def describe(rule: AutomationRule, stage_name: str | None = None) -> str:
     conditions = f", {len(rule.conditions)} condition(s)" if rule.conditions else ""
     actions = ", ".join(str(a.get("type")) for a in rule.actions)
     return f"{when} on {rule.entity}{conditions} -> {actions}"
+
+
+def editor_choices(session: Session) -> dict[str, dict[int, str]]:
+    """What the rule editor offers to pick from: active users, campaigns, deal stages."""
+    from core.models import Campaign, Pipeline
+
+    users = session.scalars(
+        select(User).where(User.active, User.deleted_at.is_(None)).order_by(User.username))
+    campaigns = session.scalars(
+        select(Campaign).where(Campaign.deleted_at.is_(None)).order_by(Campaign.name))
+    stages = session.execute(
+        select(Stage.id, Stage.name, Pipeline.name).join(Pipeline, Pipeline.id == Stage.pipeline_id)
+        .where(Stage.deleted_at.is_(None), Pipeline.deleted_at.is_(None))
+        .order_by(Pipeline.position, Pipeline.id, Stage.position))
+    return {
+        "users": {u.id: f"{u.display_name} ({u.username})" for u in users},
+        "campaigns": {c.id: c.name for c in campaigns},
+        "stages": {stage_id: f"{pipeline}: {name}" for stage_id, name, pipeline in stages},
+    }
+
+
+def rule_data(rule: AutomationRule) -> dict[str, Any]:
+    """A rule as the editable values the form starts from."""
+    return {name: getattr(rule, name) for name in AutomationRuleIn.model_fields}

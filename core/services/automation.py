@@ -63,8 +63,10 @@ def _check_rule(session: Session, user: User, rule: AutomationRule, values: dict
         errors += check_actions(session, rule.entity, rule.actions)
     if errors:
         raise ValidationError(errors, summary=f"The rule {rule.name!r} cannot be saved")
-    if rule.created_by_id is None:
-        rule.created_by_id = user.id  # the rule's actions run as its creator
+    creator = session.get(User, rule.created_by_id) if rule.created_by_id else None
+    if creator is None or not creator.active or creator.deleted_at is not None:
+        # The actions run as the rule's creator; an admin saving an orphaned rule takes it over.
+        rule.created_by_id = user.id
 
 
 def _check_trigger(session: Session, rule: AutomationRule) -> list[FieldError]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from core.errors import PermissionDenied, ValidationError
 from core.services import automation_rules
@@ -108,3 +109,14 @@ def test_switching_a_rule_off_and_the_runs_log(session, engine, admin, staff) ->
     assert [(r["rule"], r["status"], r["message"]) for r in log] == [
         ("Welcome", "ok", f"notified user {staff.id}")]
     assert rows(engine, "SELECT count(*) FROM notifications") == [(1,)]
+
+
+def test_an_admin_saving_a_rule_of_an_inactive_admin_takes_it_over(session, engine, admin) -> None:
+    from tests.conftest import insert_user
+
+    gone = insert_user(engine, "gone", "admin")
+    rule = _create(session, gone)
+    session.execute(text("UPDATE users SET active = :no WHERE id = :id"), {"no": False, "id": gone.id})
+    session.commit()
+    automation_rules.update(session=session, user=admin, record_id=rule.id, changes={"name": "Mine now"})
+    assert rows(engine, "SELECT created_by_id FROM automation_rules") == [(admin.id,)]

@@ -10,7 +10,8 @@ from sqlmodel import Session
 
 from app.ui.filter_editor import filter_editor
 from core.services.automation import RUN_MODES, TRIGGER_LABELS, TRIGGERS
-from core.services.automation_actions import ACTIONS, template_fields
+from core.services.automation_actions import ACTIONS
+from core.services.automation_templates import template_fields
 from core.services.listing import grid_columns
 
 MODE_LABELS = {"inline": "With the change (a failure cancels it)",

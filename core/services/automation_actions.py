@@ -5,7 +5,6 @@ permissions apply and every write is audited with source "automation".
 
 from __future__ import annotations
 
-import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,6 +18,7 @@ from core.config import now
 from core.errors import CRMError, FieldError
 from core.models import Campaign, CampaignRecipient, Contact, Editable, User
 from core.services import custom_fields
+from core.services.automation_templates import check_template, render
 from core.services.mailer import Mailer
 from core.services.notifications import notify
 from core.services.records import audit, snapshot
@@ -95,40 +95,6 @@ def _as_int(value: Any) -> int | None:
         return None
 
 
-def template_fields(session: Session, entity: str) -> list[str]:
-    from core.models import ENTITIES
-
-    names = [column.name for column in ENTITIES[entity].__table__.columns]
-    names += [d.name for d in custom_fields.definitions(session, entity)]
-    return names
-
-
-def _check_template(session: Session, entity: str, text: Any, name: str, required: bool = True) -> list[str]:
-    if not isinstance(text, str) or (required and not text.strip()):
-        return [f"{name} is required"] if required else []
-    try:
-        used = [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
-    except ValueError as error:
-        return [f"{name}: {error} (write a field as {{first_name}}; a brace as {{{{ or }}}})"]
-    known = template_fields(session, entity)
-    unknown = [field for field in used if field not in known]
-    if unknown:
-        return [f"{name} uses unknown field(s) {', '.join(unknown)}; fields of {entity}: {', '.join(known)}"]
-    return []
-
-
-def render(ctx: Context, text: str) -> str:
-    """Fill {field} placeholders with the record's values (custom fields too; empty when unset)."""
-    values = {key: "" if value is None else value for key, value in snapshot(ctx.record).items()}
-    values.update({k: v for k, v in (getattr(ctx.record, "custom", None) or {}).items()})
-    return string.Formatter().vformat(text, (), _Blank(values))
-
-
-class _Blank(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return ""
-
-
 def _number(params: dict[str, Any], name: str, low: float, high: float) -> list[str]:
     value = params.get(name, 0) or 0
     try:
@@ -148,7 +114,7 @@ def _service(entity: str) -> Any:
 
 
 def _check_create_task(session: Session, entity: str, params: dict[str, Any]) -> list[str]:
-    problems = _check_template(session, entity, params.get("title"), "title")
+    problems = check_template(session, entity, params.get("title"), "title")
     problems += _number(params, "due_in_days", -3650, 3650) + _number(params, "due_in_hours", -1000, 1000)
     return problems + _check_user_choice(session, params.get("assignee", "owner"))
 
@@ -160,7 +126,7 @@ def _run_create_task(ctx: Context, params: dict[str, Any]) -> str:
                             hours=float(params.get("due_in_hours") or 0))
     contact = record_contact(ctx.session, ctx.entity, ctx.record)
     data: dict[str, Any] = {
-        "title": render(ctx, params["title"])[:300], "due_at": due.replace(microsecond=0),
+        "title": render(ctx.record, params["title"])[:300], "due_at": due.replace(microsecond=0),
         "assignee_id": _resolve_user(ctx, params.get("assignee", "owner")),
         "contact_id": contact.id if contact else None,
         "notes": f"Created by the automation rule {ctx.rule_name!r}.",
@@ -228,8 +194,8 @@ def _run_assign_owner(ctx: Context, params: dict[str, Any]) -> str:
 
 def _check_send_email(session: Session, entity: str, params: dict[str, Any]) -> list[str]:
     problems = [] if params.get("to") in ("contact", "owner") else ['to must be "contact" or "owner"']
-    problems += _check_template(session, entity, params.get("subject"), "subject")
-    return problems + _check_template(session, entity, params.get("body"), "body")
+    problems += check_template(session, entity, params.get("subject"), "subject")
+    return problems + check_template(session, entity, params.get("body"), "body")
 
 
 def _run_send_email(ctx: Context, params: dict[str, Any]) -> str:
@@ -243,8 +209,8 @@ def _run_send_email(ctx: Context, params: dict[str, Any]) -> str:
     if not address:
         raise ActionSkipped(f"no email sent: the {params['to']} has no email address")
     with Mailer(ctx.session) as mailer:
-        message = mailer.send(to=address, subject=render(ctx, params["subject"])[:300],
-                              body=render(ctx, params["body"]), kind=SOURCE,
+        message = mailer.send(to=address, subject=render(ctx.record, params["subject"])[:300],
+                              body=render(ctx.record, params["body"]), kind=SOURCE,
                               contact_id=contact.id if contact and params["to"] == "contact" else None,
                               user_id=user.id if user else None)
     return f"email {message.id} to {address} ({message.status})"
@@ -279,13 +245,13 @@ def _run_add_to_campaign(ctx: Context, params: dict[str, Any]) -> str:
 
 
 def _check_notify(session: Session, entity: str, params: dict[str, Any]) -> list[str]:
-    return _check_user_choice(session, params.get("to")) + _check_template(
+    return _check_user_choice(session, params.get("to")) + check_template(
         session, entity, params.get("text"), "text")
 
 
 def _run_notify(ctx: Context, params: dict[str, Any]) -> str:
     user_id = _resolve_user(ctx, params["to"])
-    notify(ctx.session, user_id=user_id, text=render(ctx, params["text"]), kind=SOURCE,
+    notify(ctx.session, user_id=user_id, text=render(ctx.record, params["text"]), kind=SOURCE,
            entity=ctx.entity, entity_id=ctx.record.id)
     return f"notified user {user_id}"
 

@@ -123,3 +123,19 @@ def test_a_rule_whose_creator_is_inactive_is_skipped_with_the_reason(session, en
         {"type": "notify", "to": "owner", "text": "x"}])
     contacts.create(session=session, user=staff, data={"first_name": "Ana"})
     assert runs(engine)[0][3] == "skipped" and "creator is inactive" in runs(engine)[0][4]
+
+
+def test_a_failure_during_a_grid_save_rolls_back_the_whole_save(session, engine, admin, staff) -> None:
+    from core.services.bulk_edit import RowEdit, save_grid
+
+    first = contacts.create(session=session, user=staff, data={"first_name": "Ana"})
+    second = contacts.create(session=session, user=staff, data={"first_name": "Bea"})
+    add_rule(session, admin, entity="contacts", trigger="updated", name="Strict", actions=[
+        {"type": "set_field", "field": "email", "value": "bad"}],
+        conditions=[{"field": "city", "op": "=", "value": "Bari"}])
+    edits = [RowEdit(0, first.id, first.version, {"city": "Roma"}),
+             RowEdit(1, second.id, second.version, {"city": "Bari"})]
+    with pytest.raises(AutomationFailed, match="'Strict' failed"):
+        save_grid(session=session, user=staff, entity="contacts", edits=edits, added=[], deleted=[])
+    assert rows(engine, "SELECT city FROM contacts ORDER BY id") == [(None,), (None,)]
+    assert [r[3] for r in runs(engine)] == ["failed"]

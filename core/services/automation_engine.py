@@ -84,11 +84,11 @@ def fire(session: Session, rule: AutomationRule, entity: str, record: Editable) 
     if actor is None:
         return log(session, rule, record, "skipped", "the rule's creator is inactive or deleted; an admin "
                    "should save the rule again to take it over", chain)
-    if not conditions_match(session, actor, rule, record.id):
-        return log(session, rule, record, "skipped", "conditions not met", chain)
-    if rule.run_mode == "queued":
-        return log(session, rule, record, "queued", "waiting for `crm automation run`", chain)
-    try:
+    try:  # a condition can break too (e.g. its custom field was removed): that is a failure
+        if not conditions_match(session, actor, rule, record.id):
+            return log(session, rule, record, "skipped", "conditions not met", chain)
+        if rule.run_mode == "queued":
+            return log(session, rule, record, "queued", "waiting for `crm automation run`", chain)
         message = run_actions(session, rule, actor, entity, record, chain)
     except Exception as error:
         text = f"Automation rule {rule.name!r} failed, so the change was not saved: {error}"
@@ -195,7 +195,15 @@ def run_due_triggers(session: Session, at: datetime | None = None) -> SweepResul
         AutomationRule.active, AutomationRule.deleted_at.is_(None),
         AutomationRule.trigger.in_(SWEEP_TRIGGERS)).order_by(AutomationRule.id)).all()
     for rule in rules:
-        for record_id in due_records(session, rule, moment):
+        try:
+            due = due_records(session, rule, moment)
+        except CRMError as error:  # a broken condition: say so, and go on with the other rules
+            session.add(AutomationRun(rule_id=rule.id, at=now(), entity=rule.entity, status="failed",
+                                      message=f"Automation rule {rule.name!r} failed: {error}"[:2000]))
+            session.commit()
+            result.failed += 1
+            continue
+        for record_id in due:
             ok = _fire_alone(session, rule, record_id)
             result.fired += ok
             result.failed += not ok

@@ -139,3 +139,21 @@ def test_a_failure_during_a_grid_save_rolls_back_the_whole_save(session, engine,
         save_grid(session=session, user=staff, entity="contacts", edits=edits, added=[], deleted=[])
     assert rows(engine, "SELECT city FROM contacts ORDER BY id") == [(None,), (None,)]
     assert [r[3] for r in runs(engine)] == ["failed"]
+
+
+def test_a_broken_condition_is_a_failure_that_names_the_rule(session, engine, admin, staff) -> None:
+    from datetime import datetime
+
+    from core.models import Task
+
+    session.add(Task(title="Late", due_at=datetime(2026, 6, 1), assignee_id=staff.id))
+    session.commit()
+    broken = [{"field": "tier", "op": "=", "value": "gold"}]  # a custom field removed since
+    add_rule(session, admin, entity="contacts", trigger="created", name="Gold", actions=[
+        {"type": "notify", "to": "owner", "text": "x"}], conditions=broken)
+    add_rule(session, admin, entity="tasks", trigger="task_overdue", name="Late gold", actions=[
+        {"type": "notify", "to": "owner", "text": "x"}], conditions=broken)
+    with pytest.raises(AutomationFailed, match=r"'Gold' failed.*no column 'tier'"):
+        contacts.create(session=session, user=staff, data={"first_name": "Ana"})
+    assert run_due_triggers(session, datetime(2026, 6, 15)).failed == 1
+    assert [(r[3], "no column 'tier'" in r[4]) for r in runs(engine)] == [("failed", True), ("failed", True)]

@@ -81,6 +81,12 @@ def _register_reminders() -> None:
     app.command("reminders")(reminders)
 
 
+def _register_automation() -> None:
+    from app.automation_cli import automation_app
+
+    app.add_typer(automation_app, name="automation")
+
+
 @app.command()
 def init() -> None:
     """Create the database, or upgrade it to the newest schema."""
@@ -274,6 +280,7 @@ def _safe_url() -> str:
 _register_report()
 _register_ask()
 _register_reminders()
+_register_automation()
 
 
 if __name__ == "__main__":

@@ -12,12 +12,13 @@ import streamlit as st
 from sqlmodel import Session
 
 from app.ui.columns import column_config
+from app.ui.filter_editor import filter_editor
 from app.ui.grid_state import editor_changes, has_changes
 from app.ui.session import current_user, db_session
 from app.ui.views import GridView
 from core.errors import CRMError
 from core.models import ENTITIES, User
-from core.query.filters import OPERATORS, Filter
+from core.query.filters import Filter
 from core.services import SERVICES, batch, custom_fields
 from core.services.bulk_edit import GridSaveRejected, save_grid
 from core.services.listing import COUNT_CAP, grid_columns, list_all, list_page
@@ -79,22 +80,8 @@ def _filter_bar(session: Session, view: GridView, state: dict[str, Any]) -> None
 
 
 def _filter_editor(view: GridView, state: dict[str, Any], available: list[str]) -> None:
-    for number, item in enumerate(list(state["filters"])):
-        left, right = st.columns([6, 1])
-        left.markdown(f"`{item['field']}` {item['op']} `{item['value']}`")
-        if right.button("Remove", key=f"rm:{view.entity}:{number}"):
-            state["filters"].pop(number)
-            st.rerun()
-    with st.form(f"add-filter:{view.entity}", border=False):
-        cols = st.columns([2, 2, 3, 1], vertical_alignment="bottom")
-        segmentable = view.entity == "contacts" or "contact" in available
-        field = cols[0].selectbox("Column", [*available, "segment"] if segmentable else available,
-                                  help="'segment' keeps the rows whose contact is in a saved segment")
-        op = cols[1].selectbox("Condition", OPERATORS)
-        value = cols[2].text_input("Value", help="For 'in' and 'between', separate values with commas")
-        if cols[3].form_submit_button("Add"):
-            state["filters"].append({"field": field, "op": op, "value": value})
-            st.rerun()
+    segmentable = view.entity == "contacts" or "contact" in available
+    filter_editor(state["filters"], available, view.entity, segmentable=segmentable)
 
 
 def _grid(session: Session, user: User, view: GridView, state: dict[str, Any]) -> None:

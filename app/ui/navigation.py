@@ -61,6 +61,7 @@ def navigation(role: str) -> dict[str, list[Any]]:
             st.Page(f"{PAGES_DIR}/admin_users.py", title="Users and roles", icon=":material/group:"),
             st.Page(f"{PAGES_DIR}/admin_fields.py", title="Custom fields", icon=":material/tune:"),
             st.Page(f"{PAGES_DIR}/admin_pipelines.py", title="Pipelines", icon=":material/view_column:"),
+            st.Page(f"{PAGES_DIR}/admin_automation.py", title="Automation", icon=":material/bolt:"),
             st.Page(f"{PAGES_DIR}/audit.py", title="Audit log", icon=":material/history:"),
         ]
     return sections

@@ -77,6 +77,9 @@ class AutomationRule(Editable, table=True):
     actions: list[dict[str, Any]] = json_list_column()
     active: bool = Field(default=True)
     created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    # stage_entered: the stage the deal enters (validated by the service; stages are soft-deleted).
+    stage_id: int | None = None
+    run_mode: str = Field(default="inline", max_length=16)  # inline (same transaction) or queued
 
 
 class AutomationRun(SQLModel, table=True):
@@ -87,8 +90,10 @@ class AutomationRun(SQLModel, table=True):
     at: NaiveDatetime = Field(default_factory=now)
     entity: str = Field(max_length=32)
     entity_id: int | None = None
-    status: str = Field(max_length=16)  # ok, skipped, failed
+    status: str = Field(max_length=16)  # ok, skipped, failed, queued
     message: str | None = Field(default=None, max_length=2000)
+    # The rules whose actions led to this run (loop protection, kept across the queue).
+    chain: list[int] = json_list_column()
 
 
 class AuditLog(SQLModel, table=True):

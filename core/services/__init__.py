@@ -1,6 +1,7 @@
 """Use cases, one module per area. `SERVICES` finds the standard use cases of an entity by name."""
 
 from core.services.activities import activities, tasks
+from core.services.automation import automation_rules
 from core.services.campaigns import campaigns
 from core.services.cases import cases
 from core.services.contacts import companies, contacts
@@ -31,7 +32,11 @@ SERVICES: dict[str, EntityService] = {
         saved_views,
         saved_reports,
         segments,
+        automation_rules,
     )
 }
+
+# The rules engine listens to the domain events the services emit.
+from core.services import automation_engine  # noqa: E402, F401
 
 __all__ = ["SERVICES", "EntityService", "batch"]

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from core.config import now
 from core.errors import FieldError, ValidationError
 from core.models import Company, Contact, Deal, DealStageHistory, Pipeline, Stage, User
+from core.services.events import Event, emit
 from core.services.records import (
     EntityRules,
     EntityService,
@@ -104,6 +105,8 @@ def _record_history(session: Session, user: User, deal: Deal, values: dict[str, 
     session.add(DealStageHistory(deal_id=deal.id, stage_id=deal.stage_id, entered_at=moment,
                                  changed_by_id=user.id if user else None))
     session.flush()
+    before = open_row.stage_id if open_row is not None else None
+    emit(session, Event("stage_entered", "deals", deal, user, {"stage_id": (before, deal.stage_id)}))
 
 
 pipelines = EntityService(EntityRules("pipelines", PipelineIn))

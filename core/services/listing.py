@@ -146,6 +146,12 @@ def _custom_columns(session: Session, entity: str) -> dict[str, Any]:
     return {d.name: model.custom[d.name].as_string() for d in custom_fields.definitions(session, entity)}
 
 
+def filtered_select(session: Session, user: User, entity: str, filters: list[Filter]) -> Select[Any]:
+    """The rows of `entity` the user may see that pass `filters`, as the grids compile them
+    (automation rules use it too, so a rule's conditions mean what the same filter means in a view)."""
+    return _filtered(session, user, entity, filters, None, False)
+
+
 def _filtered(
     session: Session, user: User, entity: str, filters: list[Filter], search: str | None, deleted: bool
 ) -> Select[Any]:

@@ -21,6 +21,7 @@ from core.config import now
 from core.errors import ConflictError, FieldError, NotFound, ValidationError
 from core.models import ENTITIES, AuditLog, Editable, User, singular
 from core.services import custom_fields, permissions
+from core.services.events import Event, emit
 from core.services.schemas import Input
 
 # Never copied into the audit log, exports or error messages.
@@ -219,6 +220,7 @@ def create(session: Session, user: User, rules: EntityRules, data: dict[str, Any
     if rules.after_save:
         rules.after_save(session, user, record, {})
     audit(session, user, "create", rules.name, record.id, None, snapshot(record), source)
+    emit(session, Event("created", rules.name, record, user, source=source))  # same transaction
     commit(session)
     return record
 
@@ -263,7 +265,11 @@ def finish_update(session: Session, user: User, rules: EntityRules, record: Edit
     flush(session)
     if rules.after_save:
         rules.after_save(session, user, record, changes)
-    audit(session, user, "update", rules.name, record.id, before, snapshot(record), source)
+    after = snapshot(record)
+    audit(session, user, "update", rules.name, record.id, before, after, source)
+    changed = {key: (before.get(key), value) for key, value in after.items()
+               if before.get(key) != value and key not in ("version", "updated_at")}
+    emit(session, Event("updated", rules.name, record, user, changed, source))  # same transaction
     commit(session)
     return record
 

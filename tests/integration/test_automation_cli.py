@@ -2,50 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 
-import pytest
-from typer.testing import CliRunner
-
-from app.cli import app
-from core import config, db
 from core.models import Task
 from tests.integration.automation_support import add_rule, rows
 
 
-@pytest.fixture
-def crm(engine, monkeypatch: pytest.MonkeyPatch) -> Iterator:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("CRM_DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    config.get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    runner = CliRunner()
-    yield lambda *args: runner.invoke(app, list(args))
-    db.get_engine.cache_clear()
-
-
-def test_automation_run_fires_overdue_task_rules(crm, engine, session, admin, staff) -> None:
+def test_automation_run_fires_overdue_task_rules(cli, engine, session, admin, staff) -> None:
     session.add(Task(title="Late", due_at=datetime(2026, 6, 1), assignee_id=staff.id))
     session.commit()
     add_rule(session, admin, entity="tasks", trigger="task_overdue", actions=[
         {"type": "notify", "to": "owner", "text": "{title} is overdue"}])
-    result = crm("automation", "run", "--at", "2026-06-15T09:00")
+    result = cli("automation", "run", "--at", "2026-06-15T09:00")
     assert result.exit_code == 0, result.output
     assert "Rules fired: 1, failed: 0" in result.output
     assert rows(engine, "SELECT user_id, text FROM notifications") == [(staff.id, "Late is overdue")]
-    assert "Rules fired: 0" in crm("automation", "run").output
+    assert "Rules fired: 0" in cli("automation", "run").output
 
 
-def test_automation_run_exits_1_when_a_run_fails(crm, engine, session, admin) -> None:
+def test_automation_run_exits_1_when_a_run_fails(cli, engine, session, admin) -> None:
     session.add(Task(title="Nobody's", due_at=datetime(2026, 6, 1)))
     session.commit()
     add_rule(session, admin, entity="tasks", trigger="task_overdue", actions=[
         {"type": "set_field", "field": "status", "value": "lost"}])
-    result = crm("automation", "run")
+    result = cli("automation", "run")
     assert result.exit_code == 1
     assert "failed: 1" in result.output and "Settings > Automation" in result.output
     assert rows(engine, "SELECT status FROM automation_runs") == [("failed",)]
 
 
-def test_automation_run_rejects_a_bad_moment(crm) -> None:
-    assert crm("automation", "run", "--at", "tomorrow").exit_code == 2
+def test_automation_run_rejects_a_bad_moment(cli) -> None:
+    assert cli("automation", "run", "--at", "tomorrow").exit_code == 2

@@ -3,14 +3,10 @@ as call tasks; consent, unsubscribe, templates, re-sending and permissions."""
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from datetime import datetime
-from email import message_from_bytes
 from email.message import Message
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -23,43 +19,11 @@ from core.services.campaign_sending import send_campaign
 from core.services.campaign_templates import preview
 from core.services.campaigns import campaigns, create_campaign, create_for_contacts
 from tests.integration.campaign_data import add_campaign, add_company, add_contact, add_segment
-
-
-class Inbox:
-    """An aiosmtpd handler keeping every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], Message]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
-        return "250 Message accepted for delivery"
+from tests.integration.conftest import SENDER, Inbox, free_port
 
 
 def _body(message: Message) -> str:
     return message.get_payload(decode=True).decode().replace("\r\n", "\n")  # type: ignore[union-attr]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
-    inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("CRM_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("CRM_SMTP_PORT", str(port))
-    monkeypatch.setenv("CRM_SMTP_STARTTLS", "false")
-    monkeypatch.setenv("CRM_SMTP_SENDER", "news@crm.test")
-    config.get_settings.cache_clear()
-    yield inbox
-    controller.stop()
-    config.get_settings.cache_clear()
 
 
 def _rows(engine: Engine, sql: str, **params: object) -> list[tuple]:  # type: ignore[type-arg]
@@ -91,9 +55,9 @@ def test_an_email_campaign_goes_through_smtp_to_the_consenting_contacts(
 
     received = sorted((rcpt, msg["Subject"], msg["From"], _body(msg)) for rcpt, msg in smtp.messages)
     assert received == [
-        (["ana@example.com"], "Hello Ana", "news@crm.test",
+        (["ana@example.com"], "Hello Ana", SENDER,
          "Dear Ana Alves of Acme,\nour spring offer is here.\n"),
-        (["bea@example.com"], "Hello Bea", "news@crm.test",
+        (["bea@example.com"], "Hello Bea", SENDER,
          "Dear Bea Bruni of ,\nour spring offer is here.\n"),
     ]
     assert (result.sent, result.failed) == (2, 0)
@@ -148,7 +112,7 @@ def test_a_failed_delivery_is_marked_and_retried_on_the_next_send(
     campaign = add_campaign(engine, staff)
     add_recipients(session=session, user=staff, campaign_id=campaign.id, contact_ids=[ids["ana"]])
     monkeypatch.setenv("CRM_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("CRM_SMTP_PORT", str(_free_port()))  # nobody listens there
+    monkeypatch.setenv("CRM_SMTP_PORT", str(free_port()))  # nobody listens there
     config.get_settings.cache_clear()
 
     failed = send_campaign(session=session, user=staff, campaign_id=campaign.id)

@@ -3,23 +3,16 @@ re-arms, email digests through the outbox or a real SMTP server on 127.0.0.1, an
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from datetime import datetime
-from email import message_from_bytes
-from email.message import Message
 
-import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import text
 from sqlmodel import Session
-from typer.testing import CliRunner
 
-from app.cli import app
-from core import config, db
+from core import config
 from core.models import Contact, Task, User
 from core.services.my_day import snooze_until
 from core.services.reminders import deliver_in_app, due_reminders, send_reminders
+from tests.integration.conftest import SENDER, free_port
 
 AT = datetime(2026, 6, 15, 10, 0)
 
@@ -115,58 +108,27 @@ def test_digests_go_to_the_outbox_without_smtp(session: Session, engine, staff, 
     assert _rows(engine, "SELECT count(*) FROM outbox_messages") == [(2,)]
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], Message]] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
-        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
-        return "250 Message accepted"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Inbox]:
-    inbox = _Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("CRM_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("CRM_SMTP_PORT", str(port))
-    monkeypatch.setenv("CRM_SMTP_STARTTLS", "false")
-    monkeypatch.setenv("CRM_SMTP_SENDER", "crm@example.com")
-    config.get_settings.cache_clear()
-    yield inbox
-    controller.stop()
-    config.get_settings.cache_clear()
-
-
-def test_digests_go_through_smtp(session: Session, engine, staff, other_staff, smtp_server) -> None:
+def test_digests_go_through_smtp(session: Session, engine, staff, other_staff, smtp) -> None:
     _with_email(session, staff, "sam@example.com")
     _with_email(session, other_staff, "olga@example.com")
     _add(session, _task(staff, "Call Ana", datetime(2026, 6, 12, 9)), _task(staff, "Send quote", AT),
          _task(other_staff, "Book demo", AT))
     report = send_reminders(session, AT)
     assert (report.emails_sent, report.reminders_sent, report.failed) == (2, 3, [])
-    received = {tuple(rcpt): message for rcpt, message in smtp_server.messages}
+    received = {tuple(rcpt): message for rcpt, message in smtp.messages}
     assert set(received) == {("sam@example.com",), ("olga@example.com",)}
     sam = received[("sam@example.com",)]
-    assert (sam["From"], sam["Subject"]) == ("crm@example.com", "CRM: 2 tasks due")
+    assert (sam["From"], sam["Subject"]) == (SENDER, "CRM: 2 tasks due")
     body = sam.get_payload(decode=True).decode()
     assert "Hello Sam," in body and "Call Ana" in body and "Send quote" in body and "Book demo" not in body
     assert _rows(engine, "SELECT status, count(*) FROM outbox_messages GROUP BY status") == [("sent", 2)]
-    assert send_reminders(session, AT).emails_sent == 0 and len(smtp_server.messages) == 2
+    assert send_reminders(session, AT).emails_sent == 0 and len(smtp.messages) == 2
 
 
 def test_a_refused_connection_is_reported_and_retried_next_run(session: Session, engine, staff,
                                                               monkeypatch) -> None:
     monkeypatch.setenv("CRM_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("CRM_SMTP_PORT", str(_free_port()))  # nobody listens there
+    monkeypatch.setenv("CRM_SMTP_PORT", str(free_port()))  # nobody listens there
     config.get_settings.cache_clear()
     _with_email(session, staff, "sam@example.com")
     _add(session, _task(staff, "Call Ana", AT))
@@ -177,44 +139,34 @@ def test_a_refused_connection_is_reported_and_retried_next_run(session: Session,
     assert _rows(engine, "SELECT count(*) FROM notifications") == [(0,)]
 
 
-@pytest.fixture
-def crm(engine, monkeypatch: pytest.MonkeyPatch) -> Iterator:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("CRM_DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    config.get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    runner = CliRunner()
-    yield lambda *args: runner.invoke(app, list(args))
-    db.get_engine.cache_clear()
-
-
-def test_cli_lists_then_sends_once(crm, session: Session, engine, staff, manager) -> None:
+def test_cli_lists_then_sends_once(cli, session: Session, engine, staff, manager) -> None:
     _with_email(session, staff, "sam@example.com")
     ana = _add(session, Contact(first_name="Ana", last_name="Alves", owner_id=staff.id))[0]
     _add(session, _task(staff, "Call back Ana", datetime(2026, 6, 12, 9), contact_id=ana.id),
          _task(manager, "Review pipeline", datetime(2026, 6, 15, 0, 0)))
-    listed = crm("reminders")
+    listed = cli("reminders")
     assert listed.exit_code == 0, listed.output
     assert "Call back Ana" in listed.output and "Ana Alves" in listed.output and "Sam" in listed.output
     assert "2026-06-12 09:00" in listed.output and "2 reminder(s) due." in listed.output
     assert _rows(engine, "SELECT count(*) FROM outbox_messages") == [(0,)]  # listing sends nothing
-    sent = crm("reminders", "--send")
+    sent = cli("reminders", "--send")
     assert sent.exit_code == 0, sent.output
     assert "Sent 1 email(s) covering 1 reminder(s); 0 failed." in sent.output
     assert "mia has no email address" in sent.output
     assert _rows(engine, "SELECT to_address, status FROM outbox_messages") == [("sam@example.com", "queued")]
-    again = crm("reminders", "--send")
+    again = cli("reminders", "--send")
     assert "Sent 0 email(s)" in again.output
     assert _rows(engine, "SELECT count(*) FROM outbox_messages") == [(1,)]
 
 
-def test_cli_send_fails_loudly_for_cron_when_smtp_is_down(crm, session: Session, engine, staff,
+def test_cli_send_fails_loudly_for_cron_when_smtp_is_down(cli, session: Session, engine, staff,
                                                           monkeypatch) -> None:
     monkeypatch.setenv("CRM_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("CRM_SMTP_PORT", str(_free_port()))
+    monkeypatch.setenv("CRM_SMTP_PORT", str(free_port()))
     config.get_settings.cache_clear()
     _with_email(session, staff, "sam@example.com")
     _add(session, _task(staff, "Call Ana", datetime(2026, 6, 12, 9)))
-    result = crm("reminders", "--send")
+    result = cli("reminders", "--send")
     assert result.exit_code == 1
     assert "Sent 0 email(s) covering 0 reminder(s); 1 failed." in result.output
     assert "failed: sam: " in result.output and "retried on the next run" in result.output

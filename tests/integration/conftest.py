@@ -1,0 +1,64 @@
+"""Fixtures several integration tests share: the `crm` command on the test database, and a real
+SMTP server on 127.0.0.1 that keeps what it receives."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+from email import message_from_bytes
+from email.message import Message
+
+import pytest
+from aiosmtpd.controller import Controller
+from click.testing import Result
+from typer.testing import CliRunner
+
+from app.cli import app
+from core import config, db
+
+SENDER = "crm@example.com"
+
+
+@pytest.fixture
+def cli(engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Result]]:  # type: ignore[no-untyped-def]
+    """Run `crm ARGS...` against the test database: cli("report", "revenue", stdin=None)."""
+    monkeypatch.setenv("CRM_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    config.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    runner = CliRunner()
+    yield lambda *args, stdin=None: runner.invoke(app, list(args), input=stdin)
+    db.get_engine.cache_clear()
+
+
+class Inbox:
+    """What the SMTP server received: (recipients, message) in order."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], Message]] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
+        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+    """An aiosmtpd server on a free local port, with the CRM_SMTP_* settings pointing at it."""
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("CRM_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("CRM_SMTP_PORT", str(port))
+    monkeypatch.setenv("CRM_SMTP_STARTTLS", "false")
+    monkeypatch.setenv("CRM_SMTP_SENDER", SENDER)
+    config.get_settings.cache_clear()
+    yield inbox
+    controller.stop()
+    config.get_settings.cache_clear()

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import pandas as pd
-from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -21,6 +21,7 @@ from core.models import Activity, Case, Contact, User
 from core.query.engine import run_query
 from core.query.spec import QuerySpec
 from core.services.cases import OPEN_STATUSES, allowed_statuses, resolution_hours, sla_state
+from core.services.overview360 import activity_select, full_name
 from core.services.permissions import team_member_ids, visible_clause
 from core.services.records import get_record
 
@@ -44,7 +45,7 @@ def case_queue(session: Session, user: User, *, scope: Scope = "all",
                limit: int = QUEUE_LIMIT) -> pd.DataFrame:
     """Visible cases, soonest SLA first (breached at the top), with an `sla` column."""
     assignee = aliased(User, name="assignee")
-    query = (select(Case.id, Case.subject, _name(Contact).label("contact"), Case.status, Case.priority,
+    query = (select(Case.id, Case.subject, full_name(Contact).label("contact"), Case.status, Case.priority,
                     Case.channel, assignee.display_name.label("assignee"), Case.opened_at, Case.sla_due_at,
                     Case.resolved_at)
              .outerjoin(Contact, Contact.id == Case.contact_id)
@@ -76,14 +77,7 @@ def case_view(session: Session, user: User, case_id: int) -> CaseView:
 
 def _thread(session: Session, case_id: int) -> pd.DataFrame:
     """Every reply and call on the case, whoever logged it: who may read the case reads its thread."""
-    handler = aliased(User, name="handler")
-    query = (select(Activity.id, Activity.occurred_at, Activity.channel, Activity.direction,
-                    Activity.subject, Activity.outcome, Activity.notes, Activity.duration_minutes,
-                    handler.display_name.label("handled_by"), Activity.source,
-                    _name(Contact).label("contact"))
-             .outerjoin(handler, handler.id == Activity.owner_id)
-             .outerjoin(Contact, Contact.id == Activity.contact_id)
-             .where(Activity.case_id == case_id, Activity.deleted_at.is_(None))
+    query = (activity_select().where(Activity.case_id == case_id, Activity.deleted_at.is_(None))
              .order_by(Activity.occurred_at, Activity.id))
     result = session.execute(query)
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
@@ -122,10 +116,6 @@ def _scope(user: User, scope: Scope) -> ColumnElement[bool]:
     if scope == "team":
         return Case.assignee_id.in_(team_member_ids(user))
     return true()
-
-
-def _name(model: Any) -> Any:
-    return func.trim(model.first_name + " " + func.coalesce(model.last_name, ""))
 
 
 def _contact_name(contact: Contact | None) -> str | None:

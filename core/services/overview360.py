@@ -189,7 +189,7 @@ def deal_360(session: Session, user: User, deal_id: int) -> Deal360:
         deal=deal, stage=current, stages=stages,
         pipeline_name=_label(session, Pipeline.name, Pipeline.id, deal.pipeline_id) or "",
         company_name=_label(session, Company.name, Company.id, deal.company_id),
-        contact_name=_label(session, _full_name(Contact), Contact.id, deal.contact_id),
+        contact_name=_label(session, full_name(Contact), Contact.id, deal.contact_id),
         owner_name=_label(session, User.display_name, User.id, deal.owner_id),
         history=_stage_history(session, deal_id),
         activities=_timeline(session, user, Activity.deal_id == deal_id)[0],
@@ -266,7 +266,7 @@ def search_contacts(session: Session, user: User, text: str, limit: int = 20) ->
     words = text.lower().split()
     if not words:
         return []
-    name = _full_name(Contact)
+    name = full_name(Contact)
     query = (select(Contact.id, name.label("name"), Contact.email)
              .where(Contact.deleted_at.is_(None), visible_clause(user, Contact),
                     *[or_(prefix_match(Contact.last_name, w), prefix_match(Contact.first_name, w),
@@ -313,7 +313,8 @@ def _label(session: Session, column: Any, key: Any, value: int | None) -> str | 
     return None if value is None else session.scalar(select(column).where(key == value))
 
 
-def _full_name(model: Any) -> Any:
+def full_name(model: Any) -> Any:
+    """first_name last_name in SQL (a missing last name leaves no trailing space)."""
     return func.trim(model.first_name + " " + func.coalesce(model.last_name, ""))
 
 
@@ -323,16 +324,22 @@ def _days(start: Any, end: Any) -> float | None:
     return round((end - start).total_seconds() / 86_400, 1)
 
 
+def activity_select() -> Any:
+    """Activities with who handled them and the contact's name: the columns of every timeline
+    (a contact's, a company's, a deal's, a support case's thread)."""
+    handler = aliased(User, name="handler")
+    return (select(Activity.id, Activity.occurred_at, Activity.channel, Activity.direction,
+                   Activity.subject, Activity.outcome, Activity.notes, Activity.duration_minutes,
+                   handler.display_name.label("handled_by"), Activity.source,
+                   full_name(Contact).label("contact"))
+            .outerjoin(handler, handler.id == Activity.owner_id)
+            .outerjoin(Contact, Contact.id == Activity.contact_id))
+
+
 def _timeline(session: Session, user: User, where: ColumnElement[bool],
               limit: int = TIMELINE_LIMIT) -> tuple[pd.DataFrame, int]:
     """Interactions on every channel, newest first, with who handled them; and how many in all."""
-    handler = aliased(User, name="handler")
-    query = (select(Activity.id, Activity.occurred_at, Activity.channel, Activity.direction,
-                    Activity.subject, Activity.outcome, Activity.notes, Activity.duration_minutes,
-                    handler.display_name.label("handled_by"), Activity.source,
-                    _full_name(Contact).label("contact"))
-             .outerjoin(handler, handler.id == Activity.owner_id)
-             .outerjoin(Contact, Contact.id == Activity.contact_id)
+    query = (activity_select()
              .where(where, Activity.deleted_at.is_(None), visible_clause(user, Activity))
              .order_by(Activity.occurred_at.desc(), Activity.id.desc()).limit(limit))
     return _frame(session, query), _count(session, Activity, user, where)
@@ -430,7 +437,7 @@ def _campaign_responses(session: Session, contact_id: int) -> pd.DataFrame:
 def _company_contacts(session: Session, user: User, company_id: int) -> tuple[pd.DataFrame, int]:
     where = Contact.company_id == company_id
     owner = aliased(User, name="contact_owner")
-    query = (select(Contact.id, _full_name(Contact).label("name"), Contact.job_title, Contact.email,
+    query = (select(Contact.id, full_name(Contact).label("name"), Contact.job_title, Contact.email,
                     Contact.phone, Contact.lifecycle_stage, owner.display_name.label("owner"))
              .outerjoin(owner, owner.id == Contact.owner_id)
              .where(where, Contact.deleted_at.is_(None), visible_clause(user, Contact))

@@ -18,6 +18,7 @@ from bot.reply import PendingAction, Reply
 from core.errors import CRMError
 from core.models import User
 from core.services.activities import activities, tasks
+from core.services.campaign_responses import record_response
 from core.services.deals import move_deal
 from core.services.records import batch
 
@@ -62,6 +63,13 @@ def _move_deal(session: Session, user: User, params: dict[str, Any]) -> list[str
     return [f"deal “{deal.title}” moved (deal #{deal.id})"]
 
 
+def _record_response(session: Session, user: User, params: dict[str, Any]) -> list[str]:
+    recipient = record_response(session=session, user=user, campaign_id=int(params["campaign_id"]),
+                                contact_id=int(params["contact_id"]), response=str(params["response"]),
+                                source=SOURCE)
+    return [f"response “{params['response'].replace('_', ' ')}” recorded (recipient #{recipient.id})"]
+
+
 def _moment(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
@@ -70,4 +78,5 @@ _HANDLERS: dict[str, Callable[[Session, User, dict[str, Any]], list[str]]] = {
     "log_activity": _log_activity,
     "create_task": _create_task,
     "move_deal": _move_deal,
+    "record_response": _record_response,
 }

@@ -41,6 +41,15 @@ class CreateTask:
 
 
 @dataclass(frozen=True)
+class RecordResponse:
+    """ "Maria Rossi is interested in the Summer Launch campaign": who, which campaign, what."""
+
+    name: str
+    campaign: str
+    response: str  # replied, interested, not_interested, unsubscribed
+
+
+@dataclass(frozen=True)
 class MoveDeal:
     deal: str
     stage: str
@@ -124,6 +133,16 @@ MOVE = re.compile(
     r"(?:\s+deal|\s+opportunity)?\s+(?:to|into|as|in)\s+(?:the\s+)?(?P<stage>.+?)(?:\s+stage)?$",
     re.I,
 )
+RESPONSE_WORDS = {"interested": "interested", "not interested": "not_interested", "replied": "replied",
+                  "responded": "replied", "answered": "replied", "unsubscribed": "unsubscribed",
+                  "opted out": "unsubscribed"}
+RESPONSE = re.compile(
+    r"^(?:please )?(?:(?:record|log|note|mark|save)(?: that)?\s+)?(?P<name>.+?)\s+(?:is |was |has |as )?"
+    r"(?P<response>not interested|interested|replied|responded|answered|unsubscribed|opted out)\s+"
+    r"(?:in|to|from|on|for|of)\s+(?:the\s+)?(?P<campaign>.+?)(?:\s+campaign)?$",
+    re.I,
+)
+QUESTION_START = re.compile(r"^(?:how|what|which|who|when|where|why|show|list|give|tell)\b", re.I)
 FOLLOW = re.compile(
     r"[,;.]?\s*(?:and\s+)?(?:remind me to\s+)?(?:follow[- ]?up|call (?:him|her|them) back|check back)"
     r"\s*(?:with (?:him|her|them)\s*)?(?:on|by|in)?\s*"
@@ -132,8 +151,11 @@ FOLLOW = re.compile(
 )
 
 
-def parse_action(question: str) -> LogActivity | CreateTask | MoveDeal | None:
+def parse_action(question: str) -> LogActivity | CreateTask | MoveDeal | RecordResponse | None:
     text = question.strip().rstrip(".!")
+    if not QUESTION_START.match(text) and (found := RESPONSE.match(text)) is not None:
+        return RecordResponse(found["name"].strip(" ,"), found["campaign"].strip(" '\""),
+                              RESPONSE_WORDS[found["response"].lower()])
     if (found := TASK.match(text)) is not None:
         return CreateTask(found.group("rest").strip())
     if (found := LOG.match(text)) is not None:

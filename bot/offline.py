@@ -22,13 +22,20 @@ from bot.intents import (
     CreateTask,
     LogActivity,
     MoveDeal,
+    RecordResponse,
     parse_about,
     parse_action,
     parse_tasks,
 )
 from bot.parser import MetricQuestion, NotUnderstood, find_period_in, parse_metric
-from bot.people import find_companies, find_contacts, find_deals
-from bot.proposals import ask_which, propose_activity, propose_deal_move, propose_task
+from bot.people import find_campaigns, find_companies, find_contacts, find_deals
+from bot.proposals import (
+    ask_which,
+    propose_activity,
+    propose_campaign_response,
+    propose_deal_move,
+    propose_task,
+)
 from bot.reply import Chart, Reply, Turn
 from bot.vocabulary import load_vocabulary
 from core.config import now, today
@@ -236,7 +243,10 @@ def _about(session: Session, user: User, about: AboutRecord) -> Reply:
     return handler(session, user, kind, match)
 
 
-def _propose(session: Session, user: User, action: LogActivity | CreateTask | MoveDeal) -> Reply:
+def _propose(session: Session, user: User,
+             action: LogActivity | CreateTask | MoveDeal | RecordResponse) -> Reply:
+    if isinstance(action, RecordResponse):
+        return _propose_response(session, user, action)
     if isinstance(action, MoveDeal):
         deals = find_deals(session, user, action.deal)
         if len(deals) != 1:
@@ -264,6 +274,17 @@ def _propose(session: Session, user: User, action: LogActivity | CreateTask | Mo
         notes=action.notes,
         follow_up=follow_up,
     )
+
+
+def _propose_response(session: Session, user: User, action: RecordResponse) -> Reply:
+    contacts = find_contacts(session, user, action.name)
+    if len(contacts) != 1:
+        return ask_which("contact", contacts, action.name)
+    campaigns = find_campaigns(session, user, action.campaign)
+    if len(campaigns) != 1:
+        return ask_which("campaign", campaigns, action.campaign)
+    return propose_campaign_response(session, user, campaign_id=campaigns[0].id, contact_id=contacts[0].id,
+                                     response=action.response)
 
 
 def _propose_task(session: Session, user: User, text: str) -> Reply:

@@ -20,7 +20,7 @@ from rapidfuzz import fuzz
 from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlmodel import Session
 
-from core.models import Company, Contact, Deal, User
+from core.models import Campaign, Company, Contact, Deal, User
 from core.query.filters import prefix_match
 from core.services.permissions import visible_clause
 
@@ -226,3 +226,17 @@ def _company_score(typed: str, company: Match | None) -> float:
         return 0.0
     extra = set(fold(typed).split()) - set(fold(company.label).split())
     return company.score - (10.0 if extra else 0.0)
+
+
+def find_campaigns(session: Session, user: User, text: str, limit: int = 5) -> list[Match]:
+    """Visible campaigns named by `text` (words of the name, typos forgiven), newest first among equals."""
+    typed = " ".join(text.strip().strip("?.!,'\"").split())
+    words = [w for w in typed.lower().split() if len(w) >= 3 or w.isdigit()]
+    if not words:
+        return []
+    query = (select(Campaign.id, Campaign.name, Campaign.status, Campaign.channel)
+             .where(or_(*[func.lower(Campaign.name).contains(w, autoescape=True) for w in words]),
+                    Campaign.deleted_at.is_(None), visible_clause(user, Campaign))
+             .order_by(Campaign.id.desc()).limit(CANDIDATES))
+    return best((Match(int(r.id), r.name, f"{r.channel}, {r.status}", name_score(typed, r.name))
+                 for r in session.execute(query)), limit)

@@ -168,6 +168,29 @@ def propose_deal_move(session: Session, user: User, *, deal_id: int, stage_name:
     return _proposal("move_deal", summary, params)
 
 
+RESPONSE_PHRASES = {"interested": "is interested", "not_interested": "is not interested",
+                    "replied": "replied", "unsubscribed": "unsubscribed"}
+RESPONSE_CONSEQUENCES = {
+    "interested": "a follow-up call for the next business day is created for the contact's owner",
+    "unsubscribed": "the contact is unsubscribed from all campaigns",
+}
+
+
+def propose_campaign_response(session: Session, user: User, *, campaign_id: int, contact_id: int,
+                              response: str) -> Reply:
+    """Record a recipient's response to a campaign (they must have been sent it)."""
+    contact = _readable(session, user, "contacts", contact_id)
+    campaign = _readable(session, user, "campaigns", campaign_id)
+    if contact is None or campaign is None:
+        return _not_found("contact" if contact is None else "campaign")
+    said = RESPONSE_PHRASES.get(response, response)
+    summary = [f"Record that {contact_name(contact)} {said} (campaign “{campaign.name}”)"]
+    if response in RESPONSE_CONSEQUENCES:
+        summary.append(f"Then {RESPONSE_CONSEQUENCES[response]}")
+    return _proposal("record_response", summary, {"campaign_id": campaign.id, "contact_id": contact.id,
+                                                   "response": response})
+
+
 def ask_which(kind: str, matches: Sequence[Match], typed: str) -> Reply:
     """Ask back when a name matches several records, or say that none was found."""
     word = kind.rstrip("s") if kind.endswith("s") and kind not in ENTITY_WORDS else kind

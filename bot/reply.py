@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 Status = Literal["answered", "refused", "needs_confirmation", "done"]
 ChartKind = Literal["bar", "line", "pie"]
-ActionKind = Literal["log_activity", "create_task", "move_deal"]
+ActionKind = Literal["log_activity", "create_task", "move_deal", "record_response"]
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,12 @@ class DealMoveArgs(BaseModel):
     stage_name: str = Field(description="the name of a stage of the deal's pipeline, e.g. Won")
 
 
+class ResponseArgs(BaseModel):
+    contact_id: int
+    campaign_id: int = Field(description="the id returned by find_campaigns")
+    response: Literal["replied", "interested", "not_interested", "unsubscribed"]
+
+
 # ---- the tools ------------------------------------------------------------------------------------
 
 
@@ -136,6 +142,12 @@ def build_tools(session: Session, user: User, sink: ToolSink) -> list[BaseTool]:
         ("propose_task", "Propose a task or reminder for the person. Writes nothing: the person confirms.",
          TaskArgs, lambda a: _propose(sink, lambda: proposals.propose_task(
              session, user, title=a.title, due_at=a.due_at, contact_id=a.contact_id, notes=a.notes))),
+        ("find_campaigns", "Find campaigns by name; returns ids.", FindArgs,
+         lambda a: _found(people.find_campaigns(session, user, a.text, a.limit), "campaign", a.text)),
+        ("propose_campaign_response", "Propose recording a contact's response to a campaign (interested "
+         "creates a follow-up call). Writes nothing: the person confirms.", ResponseArgs,
+         lambda a: _propose(sink, lambda: proposals.propose_campaign_response(
+             session, user, campaign_id=a.campaign_id, contact_id=a.contact_id, response=a.response))),
         ("propose_deal_move", "Propose moving a deal to another stage. Writes nothing: the person confirms.",
          DealMoveArgs, lambda a: _propose(sink, lambda: proposals.propose_deal_move(
              session, user, deal_id=a.deal_id, stage_name=a.stage_name))),

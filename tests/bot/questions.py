@@ -698,6 +698,14 @@ def action_questions() -> list[Question]:
              "move the Fjord expansion deal to Proposal"),
         *ask("move deal", Proposes("move_deal", {"deal_id": 6, "stage_id": proposal}),
              "set the Dubois store fit-out deal to the proposal stage"),
+        *ask("campaign response", Proposes("record_response", {"contact_id": 13, "campaign_id": 1,
+                                                              "response": "interested"}),
+             "Katarzyna Wójcik is interested in the Summer Launch 2026 campaign",
+             "record that katarzyna wojcik is interested in Summer Launch",
+             "mark Katarzyna Wójcik as interested in the summer launch campaign"),
+        *ask("campaign response", Proposes("record_response", {"contact_id": 16, "campaign_id": 2,
+                                                              "response": "unsubscribed"}),
+             "Hans Weber unsubscribed from the Spring Webinar"),
     ]
 
 

@@ -25,7 +25,8 @@ from core.models import Activity, AuditLog, Contact, Task, User, metadata
 from tests.integration.test_query_data import insert_crm, order_lines
 
 ALLOWED = {"query_metrics", "describe_catalog", "find_contacts", "find_companies", "find_deals",
-           "record_summary", "propose_log_activity", "propose_task", "propose_deal_move"}
+           "find_campaigns", "record_summary", "propose_log_activity", "propose_task", "propose_deal_move",
+           "propose_campaign_response"}
 FINAL = "Revenue this year is in the table below."
 Responder = Callable[[dict[str, Any]], tuple[int, bytes]]
 

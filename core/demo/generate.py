@@ -28,7 +28,7 @@ from core.demo.team import add_pipelines, add_users
 from core.demo.world import MIN_CONTACTS, Progress, World
 from core.demo.writer import add_audit, fix_sequences, write
 from core.errors import ValidationError
-from core.models import Contact
+from core.models import Contact, Pipeline, Stage, User
 
 
 @dataclass
@@ -60,7 +60,24 @@ def generate_demo(engine: Engine, *, contacts: int = 2000, seed: int = 42,
         world = World(session, np.random.default_rng(seed), random.Random(seed), today(), progress)
         _generate(world, contacts)
         session.commit()
+        _example_rule(session)
     return DemoSummary(world.counts, round(time.perf_counter() - began, 3))
+
+
+def _example_rule(session: Session) -> None:
+    """The design's example rule, so the automation page shows how a rule reads: when a deal enters
+    Won, its owner gets an onboarding task two days later. Made through the service (audited)."""
+    from core.services.automation import automation_rules
+
+    admin = session.scalar(select(User).where(User.role == "admin").order_by(User.id))
+    won = session.scalar(select(Stage).join(Pipeline, Pipeline.id == Stage.pipeline_id)
+                         .where(Pipeline.name == "Sales", Stage.is_won.is_(True)))
+    if admin is None or won is None:
+        return
+    automation_rules.create(session=session, user=admin, source="demo", data={
+        "name": "Onboard every won customer", "entity": "deals", "trigger": "stage_entered",
+        "stage_id": won.id, "actions": [{"type": "create_task", "title": "Onboarding call: {title}",
+                                         "due_in_days": 2, "assignee": "owner"}]})
 
 
 def _refuse_non_empty(session: Session) -> None:

@@ -267,3 +267,25 @@ def test_the_same_seed_gives_the_same_data(demo: Engine, sqlite_template: Path, 
     assert checksum(demo) != checksum(other)
     again.dispose()
     other.dispose()
+
+
+def test_the_demo_rule_gives_a_won_deal_an_onboarding_task(demo: Engine) -> None:
+    """The example automation rule is there and works: a Sales deal moved to Won gets its owner an
+    onboarding call two days later."""
+    from core.models import User
+    from core.services.deals import move_deal
+
+    deal_id, owner_id, title, won_id = rows(demo, """
+        SELECT d.id, d.owner_id, d.title, w.id FROM deals d
+        JOIN pipelines p ON p.id = d.pipeline_id AND p.name = 'Sales'
+        JOIN stages w ON w.pipeline_id = p.id AND w.is_won = :yes
+        WHERE d.status = 'open' AND d.owner_id IS NOT NULL AND d.deleted_at IS NULL
+        ORDER BY d.id LIMIT 1""", yes=True)[0]
+    with Session(demo, expire_on_commit=False) as session:
+        owner = session.get(User, owner_id)
+        assert owner is not None
+        move_deal(session=session, user=owner, deal_id=deal_id, stage_id=won_id)
+    tasks = rows(demo, "SELECT assignee_id, due_at FROM tasks WHERE deal_id = :d AND title = :t",
+                 d=deal_id, t=f"Onboarding call: {title}")
+    assert len(tasks) == 1 and tasks[0][0] == owner_id
+    assert rows(demo, "SELECT status FROM automation_runs") == [("ok",)]

@@ -7,7 +7,7 @@ import json
 from sqlalchemy import text
 
 from core.models import Contact
-from tests.integration.test_cli import _sales, crm  # noqa: F401  (the fixture)
+from tests.integration.test_cli import _sales
 
 
 def _count(engine, table: str) -> int:  # type: ignore[no-untyped-def]
@@ -15,9 +15,9 @@ def _count(engine, table: str) -> int:  # type: ignore[no-untyped-def]
         return connection.execute(text(f"SELECT count(*) FROM {table}")).scalar() or 0
 
 
-def test_json_line_has_numbers_and_the_query(crm, engine, admin) -> None:  # noqa: F811
+def test_json_line_has_numbers_and_the_query(cli, engine, admin) -> None:
     _sales(engine, admin)  # Milano 100 + 50, Roma 30, all in March 2026
-    result = crm("ask", "--json", "revenue by city this year")
+    result = cli("ask", "--json", "revenue by city this year")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
     assert set(payload) == {"status", "text", "columns", "rows", "query", "sql"}
@@ -26,9 +26,9 @@ def test_json_line_has_numbers_and_the_query(crm, engine, admin) -> None:  # noq
     assert payload["query"]["dimensions"] == ["city"] and "SELECT" in payload["sql"]
 
 
-def test_questions_from_stdin_answer_one_json_line_each(crm, engine, admin) -> None:  # noqa: F811
+def test_questions_from_stdin_answer_one_json_line_each(cli, engine, admin) -> None:
     _sales(engine, admin)
-    result = crm("ask", "--json", stdin="how many orders in March 2026\n\nwhat is the weather in Paris\n")
+    result = cli("ask", "--json", stdin="how many orders in March 2026\n\nwhat is the weather in Paris\n")
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.output.splitlines()]
     assert [line["status"] for line in lines] == ["answered", "refused"]
@@ -36,13 +36,13 @@ def test_questions_from_stdin_answer_one_json_line_each(crm, engine, admin) -> N
     assert lines[1]["rows"] == []  # a refusal never carries a number
 
 
-def test_a_write_needs_yes(crm, engine, admin, session) -> None:  # noqa: F811
+def test_a_write_needs_yes(cli, engine, admin, session) -> None:
     session.add(Contact(first_name="Ivan", last_name="Petrov", owner_id=admin.id))
     session.commit()
-    proposed = crm("ask", "remind me to email Ivan Petrov on Friday")
+    proposed = cli("ask", "remind me to email Ivan Petrov on Friday")
     assert proposed.exit_code == 0, proposed.output
     assert "--yes" in proposed.output and _count(engine, "tasks") == 0
-    done = crm("ask", "--yes", "--json", "remind me to email Ivan Petrov on Friday")
+    done = cli("ask", "--yes", "--json", "remind me to email Ivan Petrov on Friday")
     assert json.loads(done.output)["status"] == "done"
     assert _count(engine, "tasks") == 1
     with engine.connect() as connection:
@@ -50,10 +50,10 @@ def test_a_write_needs_yes(crm, engine, admin, session) -> None:  # noqa: F811
     assert str(due).startswith("2026-06-19")  # the Friday after Monday 15 June (CRM_TODAY)
 
 
-def test_a_yes_on_the_next_line_confirms(crm, engine, admin, session) -> None:  # noqa: F811
+def test_a_yes_on_the_next_line_confirms(cli, engine, admin, session) -> None:
     session.add(Contact(first_name="Ivan", last_name="Petrov", owner_id=admin.id))
     session.commit()
-    result = crm("ask", "--json", stdin="log a call with Ivan Petrov: asked for a quote\nyes\n")
+    result = cli("ask", "--json", stdin="log a call with Ivan Petrov: asked for a quote\nyes\n")
     statuses = [json.loads(line)["status"] for line in result.output.splitlines()]
     assert statuses == ["needs_confirmation", "done"]
     assert _count(engine, "activities") == 1

@@ -81,6 +81,13 @@ def _register_reminders() -> None:
     app.command("reminders")(reminders)
 
 
+def _register_backup() -> None:
+    from app.backup_cli import backup_command, restore_command
+
+    app.command("backup")(backup_command)
+    app.command("restore")(restore_command)
+
+
 def _register_automation() -> None:
     from app.automation_cli import automation_app
 
@@ -281,6 +288,7 @@ _register_report()
 _register_ask()
 _register_reminders()
 _register_automation()
+_register_backup()
 
 
 if __name__ == "__main__":

@@ -35,10 +35,11 @@ class FriendlyErrors(TyperGroup):
                 console.print(f"  - {detail}")
             raise typer.Exit(1) from None
         except (OperationalError, ProgrammingError) as error:  # no tables yet, locked, unreachable
-            reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
-            console.print(f"[red]Error:[/red] the database at {_safe_url()} could not be used: {reason}. "
-                          "A new database needs `crm init` first; otherwise check CRM_DATABASE_URL "
-                          "and that the server is running.")
+            from rich.markup import escape
+
+            from core.db_errors import explain
+
+            console.print(f"[red]Error:[/red] {escape(explain(error, get_settings().database_url))}")
             raise typer.Exit(1) from None
 
 

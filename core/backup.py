@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 
 from core.backup_sums import TableSum, differences, table_sums
 from core.config import get_settings, now
+from core.db_errors import explain
 from core.errors import CRMError
 
 FORMAT = "crm-backup"
@@ -57,6 +58,31 @@ class BackupReport:
 
 def backup(engine: Engine, path: Path, *, force: bool = False) -> BackupReport:
     """Write the whole database to `path` (refused if the file exists, unless `force`)."""
+    with _driver_errors(engine):
+        return _backup(engine, path, force)
+
+
+def restore(engine: Engine, path: Path, *, force: bool = False) -> BackupReport:
+    """Replace the database with the backup in `path`, then check every table against it."""
+    with _driver_errors(engine):
+        return _restore(engine, path, force)
+
+
+@contextmanager
+def _driver_errors(engine: Engine) -> Iterator[None]:
+    """The drivers' own errors (raised here outside SQLAlchemy) become the usual sentence."""
+    errors: tuple[type[Exception], ...] = (sqlite3.Error,)
+    if engine.dialect.name == "postgresql":
+        import psycopg
+
+        errors += (psycopg.Error,)
+    try:
+        yield
+    except errors as error:
+        raise BackupError(explain(error, engine.url.render_as_string(hide_password=False))) from None
+
+
+def _backup(engine: Engine, path: Path, force: bool) -> BackupReport:
     backend = _backend(engine)
     if path.exists() and not force:
         raise BackupError(f"{path} already exists: choose another file name, or add --force to replace it.")
@@ -115,8 +141,7 @@ def _pg_backup(engine: Engine, copy: Path) -> dict[str, TableSum]:
 # ---- restore ---------------------------------------------------------------------------------
 
 
-def restore(engine: Engine, path: Path, *, force: bool = False) -> BackupReport:
-    """Replace the database with the backup in `path`, then check every table against it."""
+def _restore(engine: Engine, path: Path, force: bool) -> BackupReport:
     backend = _backend(engine)
     with _opened(path) as (manifest, work):
         if manifest["backend"] != backend:

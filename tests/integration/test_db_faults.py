@@ -41,7 +41,7 @@ def commands(tmp_path: Path) -> list[list[str]]:
     source = tmp_path / "contacts.csv"
     source.write_text("email,first_name\nnew@x.io,New\n", encoding="utf-8")
     return [["ask", "how many contacts"], ["report", "revenue"], ["export", "contacts"],
-            ["import", "contacts", str(source)]]
+            ["backup", str(tmp_path / "backup.zip")], ["import", "contacts", str(source)]]
 
 
 def assert_clear(result: Result, *words: str) -> None:

@@ -35,10 +35,11 @@ class FriendlyErrors(TyperGroup):
                 console.print(f"  - {detail}")
             raise typer.Exit(1) from None
         except (OperationalError, ProgrammingError) as error:  # no tables yet, locked, unreachable
-            reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
-            console.print(f"[red]Error:[/red] the database at {_safe_url()} could not be used: {reason}. "
-                          "A new database needs `crm init` first; otherwise check CRM_DATABASE_URL "
-                          "and that the server is running.")
+            from rich.markup import escape
+
+            from core.db_errors import explain
+
+            console.print(f"[red]Error:[/red] {escape(explain(error, get_settings().database_url))}")
             raise typer.Exit(1) from None
 
 
@@ -79,6 +80,13 @@ def _register_reminders() -> None:
     from app.reminders_cli import reminders
 
     app.command("reminders")(reminders)
+
+
+def _register_backup() -> None:
+    from app.backup_cli import backup_command, restore_command
+
+    app.command("backup")(backup_command)
+    app.command("restore")(restore_command)
 
 
 def _register_automation() -> None:
@@ -281,6 +289,7 @@ _register_report()
 _register_ask()
 _register_reminders()
 _register_automation()
+_register_backup()
 
 
 if __name__ == "__main__":

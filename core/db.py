@@ -36,6 +36,9 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         )
         _install_sqlite_pragmas(engine, settings.sqlite_busy_timeout_ms)
         return engine
+    # A server that does not answer (a firewall dropping packets) fails after 10 s, not minutes.
+    if "connect_timeout" not in parsed.query:
+        kwargs.setdefault("connect_args", {"connect_timeout": 10})
     return create_engine(url, echo=settings.echo_sql, pool_pre_ping=True, **kwargs)
 
 

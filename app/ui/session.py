@@ -8,10 +8,12 @@ from datetime import datetime, timedelta
 
 import streamlit as st
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
 from core.config import get_settings
 from core.db import make_engine, session_scope
+from core.db_errors import explain
 from core.migrate import upgrade
 from core.models import User
 
@@ -31,9 +33,14 @@ def engine() -> Engine:
 
 @contextmanager
 def db_session() -> Iterator[Session]:
-    """A session for this run only (sessions are never cached across runs or users)."""
-    with session_scope(engine()) as session:
-        yield session
+    """A session for this run only (sessions are never cached across runs or users). A database
+    that is locked or cannot be reached stops the page with a message, not a traceback."""
+    try:
+        with session_scope(engine()) as session:
+            yield session
+    except (OperationalError, InterfaceError) as error:
+        st.error(explain(error, get_settings().database_url), icon=":material/database:")
+        st.stop()
 
 
 def current_user(session: Session) -> User | None:

@@ -67,7 +67,7 @@ def _prepare_deal(session: Session, user: User, deal: Deal, values: dict[str, An
     if deal.pipeline_id is None:
         deal.pipeline_id = ensure_default_pipeline(session, user).id
     check_references(session, deal, {"pipeline_id": Pipeline, "contact_id": Contact,
-                                     "company_id": Company, "owner_id": User})
+                                     "company_id": Company, "owner_id": User}, user)
     if deal.stage_id is None:
         deal.stage_id = stages_of(session, deal.pipeline_id)[0].id
     stage = session.get(Stage, deal.stage_id)

@@ -24,10 +24,16 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
+from bot.assistant import Assistant
+from bot.proposals import propose_activity, propose_deal_move
+from bot.reply import PendingAction, Reply
 from core.errors import CRMError, NotFound, PermissionDenied, ValidationError
 from core.models import ENTITIES, CampaignRecipient, User
 from core.services import SERVICES, my_day, quotes
 from core.services.activities import complete_task, snooze_task
+from core.services.audit import audit_page, restore_deleted
+from core.services.automation import recent_runs
+from core.services.bulk_edit import GridSaveRejected, RowEdit, save_grid
 from core.services.campaign_responses import record_response
 from core.services.campaign_sending import send_campaign
 from core.services.cases import assign_case, change_case_status, log_case_interaction, open_case
@@ -307,6 +313,35 @@ def _csv(owner: User | None, n: int) -> pd.DataFrame:
                           "owner": owner.username if owner else ""}])
 
 
+def _answered(reply: Reply) -> Reply:
+    """The assistant answers in replies, not exceptions: a refusal is the denial here."""
+    if reply.status == "refused":
+        raise PermissionDenied(reply.text)
+    return reply
+
+
+def _confirm(session: Session, user: User, reply: Reply) -> Reply:
+    _answered(reply)
+    assert reply.action is not None
+    return _answered(Assistant(session, use_llm=False).confirm(reply.action, user))
+
+
+def _forged_log(contact_id: int) -> PendingAction:
+    """A confirmation nobody proposed to this user (a tampered history, or an LLM tool call)."""
+    return PendingAction("log_activity", ["Log a call"], {
+        "contact_id": contact_id, "channel": "phone", "direction": "outbound", "subject": "forged"})
+
+
+def _grid_edit(session: Session, user: User, record_id: int) -> Any:
+    version = session.execute(text("SELECT version FROM contacts WHERE id = :id"), {"id": record_id}).scalar()
+    return save_grid(session=session, user=user, entity="contacts", added=[], deleted=[],
+                     edits=[RowEdit(0, record_id, version, {"city": "Bergen"})])
+
+
+def _refused(actor: User, owner: User | None) -> type[CRMError]:
+    return PermissionDenied
+
+
 def specials(maker: Maker) -> list[Special]:
     later = datetime.combine(TODAY + timedelta(days=2), datetime.min.time()) + timedelta(hours=9)
     return [
@@ -362,6 +397,40 @@ def specials(maker: Maker) -> list[Special]:
         Special("send_campaign", ["campaigns", "campaign_recipients", "outbox_messages"],
                 lambda m, o: _campaign_with_recipient(m, o, "pending"),
                 lambda s, u, c: send_campaign(session=s, user=u, campaign_id=c["id"])),
+        Special("grid save_grid (edit of the owner's contact)", ["contacts"], _contact,
+                lambda s, u, c: _grid_edit(s, u, c["contact_id"]),
+                denied=lambda actor, owner: GridSaveRejected),
+        Special("assistant propose_activity (the owner's contact)", [], _contact,
+                lambda s, u, c: _answered(propose_activity(
+                    s, u, contact_id=c["contact_id"], channel="call", occurred_at=datetime(2026, 6, 15, 10),
+                    subject=None, notes="n")), denied=_refused),
+        Special("assistant propose then confirm a call", ["activities", "tasks"], _contact,
+                lambda s, u, c: _confirm(s, u, propose_activity(
+                    s, u, contact_id=c["contact_id"], channel="call", occurred_at=datetime(2026, 6, 15, 10),
+                    subject=None, notes="n", follow_up=("Call back", datetime(2026, 6, 16, 9)))),
+                denied=_refused),
+        Special("assistant propose then confirm a deal move", ["deals", "deal_stage_history"],
+                lambda m, o: {"id": m.record("deals", o)},
+                lambda s, u, c: _confirm(s, u, propose_deal_move(s, u, deal_id=c["id"],
+                                                                 stage_name="Qualified")),
+                denied=_refused),
+        Special("assistant confirm of a forged call on the owner's contact", ["activities"], _contact,
+                lambda s, u, c: _answered(Assistant(s, use_llm=False).confirm(
+                    _forged_log(c["contact_id"]), u)),
+                denied=_refused),
+        Special("my_day.day_plan (the owner's day)", [], lambda m, o: {},
+                lambda s, u, c: my_day.day_plan(s, u, c["person"]),
+                denied=_refused),
+        Special("audit log: audit_page", [], lambda m, o: {},
+                lambda s, u, c: audit_page(s, u),
+                rule=lambda actor, owner: actor.active and actor.role == "admin", denied=_refused),
+        Special("audit log: restore_deleted", ["contacts"],
+                lambda m, o: {"id": m.record("contacts", o, deleted=True)},
+                lambda s, u, c: restore_deleted(s, u, "contacts", c["id"]),
+                rule=lambda actor, owner: actor.active and actor.role == "admin", denied=_refused),
+        Special("automation: recent_runs (the runs log)", [], lambda m, o: {},
+                lambda s, u, c: recent_runs(s, u),
+                rule=lambda actor, owner: actor.active and actor.role == "admin", denied=_refused),
         Special("import contacts (rows owned by the owner)", ["contacts"],
                 lambda m, o: {"frame": _csv(o, len(m.data("contacts")) + m.n)},
                 lambda s, u, c: import_rows(session=s, user=u, entity="contacts", frame=c["frame"]),
@@ -388,16 +457,21 @@ def specials(maker: Maker) -> list[Special]:
 
 
 OWNERLESS = {"export contacts", "users.create_user", "users.set_password (someone else's)",
-             "users.set_password (one's own)"}
+             "users.set_password (one's own)", "audit log: audit_page",
+             "automation: recent_runs (the runs log)"}
+PEOPLE_ONLY = {"my_day.day_plan (the owner's day)"}  # a day belongs to a person, never to nobody
 
 
 def _special_rows(world: World, session: Session, maker: Maker, tally: Tally) -> None:
     for special in specials(maker):
-        for ownership in (["unowned"] if special.name in OWNERLESS else OWNERS):
+        ownerships = ["unowned"] if special.name in OWNERLESS else list(OWNERS)
+        if special.name in PEOPLE_ONLY:
+            ownerships.remove("unowned")
+        for ownership in ownerships:
             owner = world.owner(ownership)
             for role in ACTORS:
                 actor = world.actor(role)
-                context = special.prepare(maker, owner)
+                context = {**special.prepare(maker, owner), "person": owner.id if owner else None}
                 tally.check(f"{special.name} x {role} x {relation(actor, owner)}", world.engine,
                             special.tables,
                             special.rule(actor, owner), special.denied(actor, owner),

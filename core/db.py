@@ -22,6 +22,9 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     settings = get_settings()
     url = url or settings.database_url
     parsed = make_url(url)
+    # SQL logs (CRM_ECHO_SQL) and database error messages never carry bound values: they would
+    # otherwise show password hashes and customers' data.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.drivername in ("postgresql", "postgres"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     if parsed.drivername.startswith("sqlite"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import streamlit as st
 from sqlalchemy.engine import Engine
@@ -16,8 +16,7 @@ from core.db import make_engine, session_scope
 from core.db_errors import explain
 from core.migrate import upgrade
 from core.models import User
-
-SESSION_IDLE_LIMIT = timedelta(hours=8)
+from core.services.users import session_user
 
 
 @st.cache_resource(show_spinner=False)
@@ -45,12 +44,8 @@ def db_session() -> Iterator[Session]:
 
 def current_user(session: Session) -> User | None:
     """The signed-in, still active user, or None (also after 8 idle hours)."""
-    user_id = st.session_state.get("user_id")
-    last_seen: datetime | None = st.session_state.get("last_seen")
-    if user_id is None or last_seen is None or datetime.now() - last_seen > SESSION_IDLE_LIMIT:
-        return None
-    user = session.get(User, user_id)
-    if user is None or not user.active or user.deleted_at is not None:
+    user = session_user(session, st.session_state.get("user_id"), st.session_state.get("last_seen"))
+    if user is None:
         return None
     st.session_state["last_seen"] = datetime.now()
     return user

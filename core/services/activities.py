@@ -16,7 +16,7 @@ from core.services.schemas import ActivityIn, TaskIn
 
 def _check_activity(session: Session, user: User, activity: Activity, values: dict[str, Any]) -> None:
     check_references(session, activity, {"contact_id": Contact, "company_id": Company,
-                                         "deal_id": Deal, "case_id": Case, "owner_id": User})
+                                         "deal_id": Deal, "case_id": Case, "owner_id": User}, user)
     if activity.occurred_at is None:
         activity.occurred_at = now()
     if activity.company_id is None and activity.contact_id is not None:
@@ -26,7 +26,7 @@ def _check_activity(session: Session, user: User, activity: Activity, values: di
 
 def _check_task(session: Session, user: User, task: Task, values: dict[str, Any]) -> None:
     check_references(session, task, {"assignee_id": User, "contact_id": Contact,
-                                     "deal_id": Deal, "case_id": Case})
+                                     "deal_id": Deal, "case_id": Case}, user)
     if task.status == "done" and task.completed_at is None:
         task.completed_at = now()
     elif task.status != "done":

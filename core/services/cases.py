@@ -74,7 +74,7 @@ def _check_transition(case: Case) -> None:
 
 def _prepare_case(session: Session, user: User, case: Case, values: dict[str, Any]) -> None:
     check_references(session, case, {"contact_id": Contact, "company_id": Company,
-                                     "assignee_id": User})
+                                     "assignee_id": User}, user)
     _check_transition(case)
     case.opened_at = case.opened_at or now()
     changed = inspect(case).attrs

@@ -18,7 +18,7 @@ def _check_company(session: Session, user: User, company: Company, values: dict[
 
 
 def _check_contact(session: Session, user: User, contact: Contact, values: dict[str, Any]) -> None:
-    check_references(session, contact, {"company_id": Company, "owner_id": User})
+    check_references(session, contact, {"company_id": Company, "owner_id": User}, user)
     if contact.email:
         _check_email_unique(session, contact)
 

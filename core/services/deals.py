@@ -38,11 +38,13 @@ def ensure_default_pipeline(session: Session, user: User | None = None) -> Pipel
     pipeline = Pipeline(name="Sales", is_default=True)
     session.add(pipeline)
     session.flush()
-    for position, (name, probability, won, lost) in enumerate(DEFAULT_STAGES):
-        session.add(Stage(pipeline_id=pipeline.id, name=name, position=position,
-                          probability=probability, is_won=won, is_lost=lost))
+    stages = [Stage(pipeline_id=pipeline.id, name=name, position=position, probability=probability,
+                    is_won=won, is_lost=lost)
+              for position, (name, probability, won, lost) in enumerate(DEFAULT_STAGES)]
+    session.add_all(stages)
     session.flush()
-    audit(session, user, "create", "pipelines", pipeline.id, None, snapshot(pipeline), "system")
+    for record in (pipeline, *stages):  # every row it writes is audited, the stages too
+        audit(session, user, "create", record.__tablename__, record.id, None, snapshot(record), "system")
     return pipeline
 
 
@@ -67,7 +69,7 @@ def _prepare_deal(session: Session, user: User, deal: Deal, values: dict[str, An
     if deal.pipeline_id is None:
         deal.pipeline_id = ensure_default_pipeline(session, user).id
     check_references(session, deal, {"pipeline_id": Pipeline, "contact_id": Contact,
-                                     "company_id": Company, "owner_id": User})
+                                     "company_id": Company, "owner_id": User}, user)
     if deal.stage_id is None:
         deal.stage_id = stages_of(session, deal.pipeline_id)[0].id
     stage = session.get(Stage, deal.stage_id)

@@ -157,7 +157,7 @@ def ensure_stages(ctx: Context, pipeline: Pipeline) -> list[Stage]:
 
 def plan_deals(ctx: Context, rows: list[Row]) -> Plan:
     ctx.load_companies()
-    contacts = contacts_by_email(ctx.session, (raw.get("contact_email") for _, raw in rows))
+    contacts = contacts_by_email(ctx.session, (raw.get("contact_email") for _, raw in rows), ctx.user)
     pipelines, plan = Pipelines(ctx), Plan()
     for done, (line, raw) in enumerate(rows):
         _plan_deal(ctx, plan, line, raw, contacts, pipelines)
@@ -205,7 +205,7 @@ def deal_close(ctx: Context, line: int, stage: Stage, status: str | None, create
 
 
 def plan_activities(ctx: Context, rows: list[Row]) -> Plan:
-    contacts = contacts_by_email(ctx.session, (raw.get("contact_email") for _, raw in rows))
+    contacts = contacts_by_email(ctx.session, (raw.get("contact_email") for _, raw in rows), ctx.user)
     source = ctx.source if ctx.source in ACTIVITY_SOURCES else "import"  # the column's vocabulary
     plan = Plan()
     for done, (line, raw) in enumerate(rows):

@@ -34,7 +34,7 @@ def plan_orders(ctx: Context, rows: list[Row]) -> Plan:
             ctx.error(line, "order_number", "is required")
         else:
             groups.setdefault(str(raw["order_number"]).strip(), []).append((line, raw))
-    contacts = contacts_by_email(ctx.session, (raw.get("contact_email") for _, raw in rows))
+    contacts = contacts_by_email(ctx.session, (raw.get("contact_email") for _, raw in rows), ctx.user)
     products = _products_by_sku(ctx, rows)
     orders = Order.__table__  # type: ignore[attr-defined]
     existing = {row["order_number"] for row in fetch_in(ctx.session, orders, orders.c.order_number, groups)}

@@ -40,7 +40,7 @@ def _check_option(session: Session, user: User, option: ProductOption, values: d
 
 
 def _check_order(session: Session, user: User, order: Order, values: dict[str, Any]) -> None:
-    check_references(session, order, {"contact_id": Contact, "company_id": Company, "owner_id": User})
+    check_references(session, order, {"contact_id": Contact, "company_id": Company, "owner_id": User}, user)
     was = inspect(order).attrs.status.history.deleted
     if order.status == "quote" and was and was[0] != "quote":  # a sale is cancelled, not un-sold
         raise ValidationError.single("status", f"a {was[0]} order cannot become a quote again; "

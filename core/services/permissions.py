@@ -95,7 +95,8 @@ def require_write(
         return
     if entity in MANAGER_REFERENCE_ENTITIES:
         require_role(user, "admin", "manager", action=f"change {entity.replace('_', ' ')}")
-        return
+        if ENTITIES[entity].owner_field is None:
+            return  # products and options: nobody owns them
     if record is not None and not can_read(session, user, record):
         raise PermissionDenied(f"You may not change this {singular(entity)}: it belongs to someone else.")
     assigns_owner = (record is None or owner_changes) and ENTITIES[entity].owner_field is not None

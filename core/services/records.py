@@ -14,6 +14,7 @@ from typing import Any
 
 import pydantic
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
@@ -324,21 +325,33 @@ def flush(session: Session) -> None:
         raise _conflict() from exc
 
 
-def check_references(session: Session, record: Any, references: dict[str, type[Any]]) -> None:
-    """Each named foreign key must point at an existing, not deleted row."""
+def check_references(session: Session, record: Any, references: dict[str, type[Any]],
+                     reader: User | None = None) -> None:
+    """Each named foreign key must point at an existing, not deleted row. With `reader`, a
+    reference the record gains (new record, or a changed field) must also be to a record the
+    reader may see: one hidden from them is reported exactly like a missing one, so nobody can
+    attach their records to a colleague's customer or learn which ids exist."""
     errors = []
     for field_name, model in references.items():
         target_id = getattr(record, field_name)
         if target_id is None:
             continue
         target = session.get(model, target_id)
-        if target is None or getattr(target, "deleted_at", None) is not None:
+        hidden = (reader is not None and target is not None and _gained(record, field_name)
+                  and not permissions.can_read(session, reader, target))
+        if target is None or getattr(target, "deleted_at", None) is not None or hidden:
             label = singular(model.__tablename__)
             errors.append(FieldError(field_name, f"there is no {label} with id {target_id}"))
         elif isinstance(target, User) and not target.active:
             errors.append(FieldError(field_name, f"user {target.username} is inactive"))
     if errors:
         raise ValidationError(errors)
+
+
+def _gained(record: Any, field_name: str) -> bool:
+    """Whether the record is new or `field_name` changed in this unit of work."""
+    state = sa_inspect(record)
+    return not state.persistent or state.attrs[field_name].history.has_changes()
 
 
 class EntityService:

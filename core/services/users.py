@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -20,6 +20,7 @@ from core.services.schemas import UserIn
 MIN_PASSWORD_LENGTH = 8
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
+SESSION_IDLE_LIMIT = timedelta(hours=8)
 _hasher = PasswordHasher()
 
 
@@ -65,6 +66,7 @@ def create_user(
 
 @use_case
 def set_password(*, session: Session, actor: User, user_id: int, password: str) -> None:
+    permissions.require_active(actor)
     if actor.id != user_id:
         permissions.require_role(actor, "admin", action="reset other people's passwords")
     _check_password(password)
@@ -123,3 +125,17 @@ def _record_failure(session: Session, user: User, moment: Any) -> None:
 
 def find_user(session: Session, username: str) -> User | None:
     return session.scalars(select(User).where(func.lower(User.username) == username.lower())).first()
+
+
+def session_user(session: Session, user_id: int | None, last_seen: datetime | None,
+                 at: datetime | None = None) -> User | None:
+    """The user a sign-in session belongs to, or None: never signed in, idle for more than
+    SESSION_IDLE_LIMIT, or the account deactivated or deleted since. `at` is the wall clock (not the
+    business date: a pinned CRM_TODAY must not keep sessions alive)."""
+    moment = at or datetime.now()
+    if user_id is None or last_seen is None or moment - last_seen > SESSION_IDLE_LIMIT:
+        return None
+    user = session.get(User, user_id)
+    if user is None or not user.active or user.deleted_at is not None:
+        return None
+    return user

@@ -300,9 +300,10 @@ def test_demo_data_leaves_one_bulk_entry(cli, engine) -> None:  # type: ignore[n
     entries = audit_since(engine, 0)
     bulk = [e for e in entries if e["action"] == "bulk"]
     assert [(e["source"], e["entity"]) for e in bulk] == [("cli", "demo")]
-    # besides it, only the default pipeline and its stages, made (and audited) by the system
+    # besides it, only the default pipeline and its stages, made (and audited) by the system, and
+    # the example automation rule, made through its service
     assert {(e["source"], e["entity"]) for e in entries if e["action"] != "bulk"} <= {
-        ("system", "pipelines"), ("system", "stages")}
+        ("system", "pipelines"), ("system", "stages"), ("demo", "automation_rules")}
     counts = as_dict(bulk[0]["after"])
     assert counts["contacts"] == 30 and counts["contacts"] == len(records_of(engine, "contacts"))
 

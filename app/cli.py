@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -238,7 +237,11 @@ def serve(
     # Streamlit reads .streamlit/config.toml from its working directory, so it runs from the
     # project folder; the database URL is made absolute first so it still means the same file.
     env = {**os.environ, "CRM_DATABASE_URL": _absolute_url(get_settings().database_url)}
-    raise typer.Exit(subprocess.call(command, env=env, cwd=PROJECT_ROOT))
+    engine.dispose()
+    os.chdir(PROJECT_ROOT)
+    # The process becomes Streamlit (same pid): a service manager's or a test's stop signal reaches
+    # the server itself, instead of leaving an orphaned server behind a stopped `crm serve`.
+    os.execve(sys.executable, command, env)
 
 
 def acting_user(session, username: str | None) -> User:  # type: ignore[no-untyped-def]

@@ -81,6 +81,12 @@ def _register_reminders() -> None:
     app.command("reminders")(reminders)
 
 
+def _register_bench() -> None:
+    from app.bench_cli import bench
+
+    app.command("bench")(bench)
+
+
 def _register_automation() -> None:
     from app.automation_cli import automation_app
 
@@ -286,6 +292,7 @@ _register_report()
 _register_ask()
 _register_reminders()
 _register_automation()
+_register_bench()
 
 
 if __name__ == "__main__":

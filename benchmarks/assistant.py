@@ -74,7 +74,7 @@ def _startup_ms(url: str, user: str) -> float:
     return (time.perf_counter() - began) * 1000
 
 
-def bench(session: Session, user: User, url: str, repeat: int) -> list[Any]:
+def bench(session: Session, user: User, url: str, repeat: int, startups: int = 3) -> list[Any]:
     """Rows for `crm bench`: each question's answer time next to its query alone (the floor), and
     the start-up of `crm ask` in a fresh process."""
     from benchmarks.harness import sample, timed
@@ -87,7 +87,7 @@ def bench(session: Session, user: User, url: str, repeat: int) -> list[Any]:
         floor = sample(lambda s=spec: run_query(session, s, user), repeat) if spec else None
         times = sample(lambda q=question: assistant.ask(q, user), repeat)
         results.append(timed("assistant", f"“{question}” ({reply.status})", times, floor=floor))
-    startup = sample(lambda: _startup_ms(url, user.username), 3, warm_up=False)
+    startup = [_startup_ms(url, user.username) for _ in range(startups)]
     results.append(timed("assistant", "crm ask start-up + one answer (fresh process)", startup))
     return results
 

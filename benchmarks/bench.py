@@ -85,13 +85,13 @@ def _records(session: Session, scale: Any) -> list[Result]:
 def _analytics(session: Session, user: Any, scale: Any) -> list[Result]:
     from benchmarks import analytics
 
-    return analytics.bench(session, user, cold=3, warm=scale.repeat)
+    return analytics.bench(session, user, cold=min(3, scale.repeat), warm=scale.repeat)
 
 
 def _assistant(session: Session, user: Any, url: str, scale: Any) -> list[Result]:
     from benchmarks import assistant
 
-    return assistant.bench(session, user, url, repeat=min(scale.repeat, 5))
+    return assistant.bench(session, user, url, repeat=min(scale.repeat, 5), startups=scale.reruns)
 
 
 def _import(session: Session, url: str, scale: Any) -> Result:
@@ -103,7 +103,7 @@ def _import(session: Session, url: str, scale: Any) -> Result:
 def _pages(url: str, session: Session, password: str, scale: Any) -> list[Result]:
     from benchmarks import pages
 
-    return pages.bench(url, session, "admin", password, warm=3)
+    return pages.bench(url, session, "admin", password, warm=scale.reruns)
 
 
 def _memory(url: str, password: str) -> Result:

@@ -9,10 +9,12 @@ import), pages (AppTest script runs, cold and warm), memory (`crm serve` + headl
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from typing import Any
 
 from sqlmodel import Session
@@ -60,9 +62,12 @@ def run(scale_name: str, url: str | None = None, only: Sequence[str] = (),
             for group in wanted:
                 log(f"{group} …")
                 started = time.perf_counter()
-                report.add(steps[group]())
+                results = steps[group]()
+                report.add(results)
                 session.rollback()
                 log(f"{group}: {time.perf_counter() - started:,.1f} s")
+                for result in results:  # as they come: a long run shows its figures early
+                    log(f"  {json.dumps(asdict(result), ensure_ascii=False, default=str)}")
     finally:
         engine.dispose()
     report.machine["load_average_after"] = machine("sqlite://").get("load_average")
@@ -136,7 +141,6 @@ def describe(report: Report) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     import argparse
-    import json
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="small")

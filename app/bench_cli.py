@@ -20,6 +20,8 @@ def bench(
     only: Annotated[list[str] | None, typer.Option(help="Only this group (repeatable): demo, records, "
                                                          "analytics, assistant, throughput, pages, memory.")]
     = None,
+    repeat: Annotated[int | None, typer.Option(help="Timed calls per operation (default: the scale's).")]
+    = None,
 ) -> None:
     """Time each operation (median, p95) next to its floor, the bare SQL for the same rows."""
     root = str(Path(__file__).resolve().parent.parent)  # benchmarks/ sits beside app/ in the source
@@ -35,7 +37,7 @@ def bench(
     bad = sorted(set(only or []) - set(GROUPS))
     if bad:
         raise typer.BadParameter(f"unknown group(s) {', '.join(bad)}; groups: {', '.join(GROUPS)}")
-    report = run(scale, url, only or ())
+    report = run(scale, url, only or (), repeat=repeat)
     if as_json:
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False, default=str))
     else:

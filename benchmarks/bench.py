@@ -14,7 +14,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from sqlmodel import Session
@@ -29,8 +29,9 @@ def _log(message: str) -> None:
 
 
 def run(scale_name: str, url: str | None = None, only: Sequence[str] = (),
-        log: Callable[[str], None] = _log) -> Report:
-    """Every group of `GROUPS` (or those in `only`) at `scale_name`, on SQLite or `url`."""
+        log: Callable[[str], None] = _log, repeat: int | None = None) -> Report:
+    """Every group of `GROUPS` (or those in `only`) at `scale_name`, on SQLite or `url`;
+    `repeat` overrides the scale's timed calls per operation (a quicker, rougher run)."""
     from core.db import make_engine
     from core.demo import DEMO_PASSWORD
     from core.models import User
@@ -40,6 +41,8 @@ def run(scale_name: str, url: str | None = None, only: Sequence[str] = (),
         raise ValueError(f"unknown group(s): {', '.join(sorted(unknown))}; groups: {', '.join(GROUPS)}")
     wanted = [group for group in GROUPS if not only or group in only]
     scale = SCALES[scale_name]
+    if repeat:
+        scale = replace(scale, repeat=repeat)
     began = time.perf_counter()
     database = prepare(scale, url, log=log)
     report = Report(scale.name, _safe(database.url), machine(database.url), database.built)
@@ -147,8 +150,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--url")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--only", action="append", default=[], choices=GROUPS)
+    parser.add_argument("--repeat", type=int)
     args = parser.parse_args(argv)
-    report = run(args.scale, args.url, args.only)
+    report = run(args.scale, args.url, args.only, repeat=args.repeat)
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, default=str))
     else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -104,20 +105,31 @@ def bench(url: str, username: str, password: str, timeout_s: float = 300) -> Res
                       target=f"< {LIMIT_MB:,} MB")
     port = _free_port()
     env = {**os.environ, "CRM_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    # A session of its own: `crm serve` starts Streamlit as a child, and stopping only the parent
+    # would leave that server running.
     process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], cwd=ROOT,
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
     try:
         _wait_for_port(port, process)
         pages = _visit_every_page(f"http://127.0.0.1:{port}", username, password, timeout_s)
         peak = _peak_mb(process.pid)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        _stop(process)
     return Result("memory", f"Streamlit process peak RSS ({pages} pages opened in turn)", unit="MB",
                   median=peak, target=f"< {LIMIT_MB:,} MB", ok=peak < LIMIT_MB, samples=1)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop `crm serve` and the Streamlit server it started (its whole process group)."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=20)
+    except ProcessLookupError:
+        pass
 
 
 def _missing() -> str:

@@ -88,6 +88,12 @@ def _register_backup() -> None:
     app.command("restore")(restore_command)
 
 
+def _register_bench() -> None:
+    from app.bench_cli import bench
+
+    app.command("bench")(bench)
+
+
 def _register_automation() -> None:
     from app.automation_cli import automation_app
 
@@ -106,9 +112,12 @@ def init() -> None:
 def demo(
     contacts: Annotated[int, typer.Option(help="How many contacts to generate.")] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 42,
+    orders_per_contact: Annotated[float | None, typer.Option(help="Orders per contact (about).")] = None,
+    deals_per_contact: Annotated[float | None, typer.Option(help="Deals per contact (about).")] = None,
+    activities_per_contact: Annotated[float | None, typer.Option(help="Activities per contact.")] = None,
 ) -> None:
     """Fill an empty database with realistic multilingual demo data (with history)."""
-    from core.demo import DEMO_PASSWORD, USERS, generate_demo
+    from core.demo import DEMO_PASSWORD, USERS, Shape, generate_demo
 
     engine = get_engine()
     upgrade(engine)
@@ -118,6 +127,7 @@ def demo(
             engine,
             contacts=contacts,
             seed=seed,
+            shape=Shape(orders_per_contact, deals_per_contact, activities_per_contact),
             progress=lambda label, done: progress.update(task, completed=done, description=label),
         )
     typer.echo(str(summary))
@@ -219,7 +229,8 @@ def serve(
         empty = not session.scalar(select(func.count()).select_from(Contact))
         users = session.scalar(select(func.count()).select_from(User))
     if demo_data and empty:
-        demo(contacts=2000, seed=42)
+        demo(contacts=2000, seed=42, orders_per_contact=None, deals_per_contact=None,
+             activities_per_contact=None)
     elif not users:
         typer.echo("No users yet: the app will ask you to create the first admin.")
     typer.echo(f"Open http://localhost:{port}")
@@ -293,6 +304,7 @@ _register_ask()
 _register_reminders()
 _register_automation()
 _register_backup()
+_register_bench()
 
 
 if __name__ == "__main__":

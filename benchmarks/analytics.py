@@ -22,6 +22,9 @@ from sqlmodel import Session
 from core.analytics import cache, dashboards, loaders, potential
 from core.db import make_engine
 from core.models import Contact, Order, User
+from core.query.compiler import compile_query
+from core.query.engine import run_query
+from core.query.spec import QuerySpec
 from core.services.permissions import visible_clause
 
 
@@ -50,6 +53,64 @@ def _analytics(session: Session, user: User) -> dict[str, Callable[[], Any]]:
         "potential (fit + score all)": lambda: potential.potential_dashboard(session, user),
         "potential of one contact": lambda: potential.contact_potential(session, user, contact),
     }
+
+
+# ---- for `crm bench`: the issue's six analytics, cold and warm, next to the SQL reading their rows ----
+
+ORDERS_SQL = ("SELECT o.id, o.contact_id, o.ordered_at, coalesce(sum(l.quantity * l.unit_price), 0) "
+              "FROM orders o JOIN contacts c ON c.id = o.contact_id AND c.deleted_at IS NULL "
+              "LEFT JOIN order_lines l ON l.order_id = o.id "
+              "WHERE o.deleted_at IS NULL AND o.status NOT IN ('quote', 'cancelled') "
+              "GROUP BY o.id, o.contact_id, o.ordered_at")
+FLOORS = {
+    "funnel": ["SELECT d.id, s.name, s.position, s.is_lost, h.entered_at, h.exited_at, d.status, d.amount, "
+               "d.created_at, d.closed_at FROM deals d JOIN pipelines p ON p.id = d.pipeline_id "
+               "LEFT JOIN deal_stage_history h ON h.deal_id = d.id LEFT JOIN stages s ON s.id = h.stage_id "
+               "WHERE d.deleted_at IS NULL"],
+    "RFM segments": [ORDERS_SQL],
+    "cohort matrix (loyalty)": [ORDERS_SQL],
+    "bought-together pairs": ["SELECT l.order_id, o.contact_id, p.name, p.category FROM order_lines l "
+                              "JOIN orders o ON o.id = l.order_id JOIN products p ON p.id = l.product_id "
+                              "WHERE o.deleted_at IS NULL AND o.status NOT IN ('quote', 'cancelled')"],
+    "sales-potential scoring": ["SELECT id, birth_date, gender, household_income, created_at FROM contacts "
+                                "WHERE deleted_at IS NULL", ORDERS_SQL],
+}
+BENCHED = {"funnel": "funnel (this year)", "RFM segments": "RFM segments",
+           "cohort matrix (loyalty)": "loyalty (cohorts, churn)", "bought-together pairs": "baskets (pairs)",
+           "sales-potential scoring": "potential (fit + score all)"}
+REVENUE = QuerySpec(metrics=["revenue"], dimensions=["month", "category"])
+
+
+def bench(session: Session, user: User, *, cold: int, warm: int) -> list[Any]:
+    """Rows for `crm bench`: each analytic cold (result cache emptied first) and warm (cached),
+    the cold one next to its floor: the bare SQL reading the rows it computes from."""
+    from sqlalchemy import text
+
+    from benchmarks.harness import sample, timed
+
+    calls = _analytics(session, user)
+    calls = {name: calls[key] for name, key in BENCHED.items()}
+    compiled = compile_query(REVENUE, user, session=session)
+    calls["monthly revenue by category"] = lambda: run_query(session, REVENUE, user)
+    results = []
+    for name, call in calls.items():
+        if name in FLOORS:
+            def floor(statements: list[str] = FLOORS[name]) -> None:
+                for statement in statements:
+                    session.execute(text(statement)).fetchall()
+        else:
+            def floor() -> None:
+                for part in compiled:
+                    session.execute(part.select).fetchall()
+        floor_times = sample(floor, cold)
+        cold_times = sample(call, cold, warm_up=False, before=cache.RESULTS.clear)
+        call()
+        warm_times = sample(call, warm, warm_up=False)
+        note = "not cached by the app: the reports page runs it each time" \
+            if name == "monthly revenue by category" else ""
+        results += [timed("analytics", f"{name}, cold", cold_times, floor=floor_times, under=2000),
+                    timed("analytics", f"{name}, warm", warm_times, under=100, note=note)]
+    return results
 
 
 def run(url: str, username: str, repeat: int) -> str:

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -27,6 +28,7 @@ from core.models import User
 from core.query.engine import run_query
 from core.query.spec import QuerySpec
 
+ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = (
     "how many contacts do we have",
     "revenue this year",
@@ -63,13 +65,31 @@ def _question_rows(session: Session, user: User, repeat: int) -> list[tuple[str,
 
 
 def _startup_ms(url: str, user: str) -> float:
-    crm = str(Path(sys.executable).parent / "crm")
+    """`crm ask` as `python -m app.cli ask` from this checkout (the `crm` script may point at another)."""
     env = {**os.environ, "CRM_DATABASE_URL": url}
     env.pop("OPENAI_API_KEY", None)
     began = time.perf_counter()
-    subprocess.run([crm, "ask", "--json", "--as", user, "how many contacts do we have"], env=env,
-                   check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "app.cli", "ask", "--json", "--as", user,
+                    "how many contacts do we have"], env=env, check=True, capture_output=True, cwd=ROOT)
     return (time.perf_counter() - began) * 1000
+
+
+def bench(session: Session, user: User, url: str, repeat: int, startups: int = 3) -> list[Any]:
+    """Rows for `crm bench`: each question's answer time next to its query alone (the floor), and
+    the start-up of `crm ask` in a fresh process."""
+    from benchmarks.harness import sample, timed
+
+    assistant = Assistant(session, use_llm=False, log_conversation=False)
+    results = []
+    for question in QUESTIONS:
+        reply = assistant.ask(question, user)
+        spec = QuerySpec.model_validate(reply.query) if reply.query else None
+        floor = sample(lambda s=spec: run_query(session, s, user), repeat) if spec else None
+        times = sample(lambda q=question: assistant.ask(q, user), repeat)
+        results.append(timed("assistant", f"“{question}” ({reply.status})", times, floor=floor))
+    startup = [_startup_ms(url, user.username) for _ in range(startups)]
+    results.append(timed("assistant", "crm ask start-up + one answer (fresh process)", startup))
+    return results
 
 
 def main() -> None:

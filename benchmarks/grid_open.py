@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlmodel import Session
 
+from benchmarks.harness import median, p95, sample
 from core.db import make_engine
 from core.migrate import upgrade
 from core.models import Company, Contact, User
@@ -72,14 +72,8 @@ def _contact(rng: random.Random, n: int) -> dict[str, object]:
 
 
 def timings(call: Callable[[], object], repeat: int) -> tuple[float, float]:
-    call()  # warm the page cache once, as an open app would be
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(0.95 * (len(samples) - 1))]
+    samples = sample(call, repeat)  # after one call that warms the page cache, as an open app has it
+    return median(samples), p95(samples)
 
 
 def measure(path: Path, repeat: int) -> dict[str, tuple[float, float]]:

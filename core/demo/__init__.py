@@ -12,6 +12,6 @@ Modules: `world` (constants, state, dice and clock), `writer` (inserts, progress
 
 from core.demo.generate import DemoSummary, generate_demo
 from core.demo.pools import USERS
-from core.demo.world import DEMO_PASSWORD
+from core.demo.world import DEMO_PASSWORD, Shape
 
-__all__ = ["DEMO_PASSWORD", "USERS", "DemoSummary", "generate_demo"]
+__all__ = ["DEMO_PASSWORD", "USERS", "DemoSummary", "Shape", "generate_demo"]

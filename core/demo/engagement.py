@@ -35,7 +35,9 @@ def add_activities(w: World, people: People) -> None:
     memory stays flat however many contacts there are."""
     stage = people.stage
     weight = np.select([stage == "customer", stage == "former", stage == "prospect"], [7.0, 5.0, 5.5], 2.5)
-    counts = w.rng.poisson(weight * ACTIVITIES_PER_CONTACT / weight.mean())
+    per_contact = w.shape.activities_per_contact
+    per_contact = ACTIVITIES_PER_CONTACT if per_contact is None else per_contact
+    counts = w.rng.poisson(weight * per_contact / weight.mean())
     next_id, size = first_id(w, "activities"), people.ids.size
     for begin in range(0, size, ACTIVITY_SLICE):
         chunk = np.arange(begin, min(size, begin + ACTIVITY_SLICE))

@@ -25,7 +25,7 @@ from core.demo.people import (
 )
 from core.demo.sales import Catalogue, add_products, plan_deals, plan_orders
 from core.demo.team import add_pipelines, add_users
-from core.demo.world import MIN_CONTACTS, Progress, World
+from core.demo.world import MIN_CONTACTS, Progress, Shape, World
 from core.demo.writer import add_audit, fix_sequences, write
 from core.errors import ValidationError
 from core.models import Contact, Pipeline, Stage, User
@@ -46,8 +46,10 @@ class DemoSummary:
 
 
 def generate_demo(engine: Engine, *, contacts: int = 2000, seed: int = 42,
-                  progress: Progress | None = None) -> DemoSummary:
+                  progress: Progress | None = None, shape: Shape | None = None) -> DemoSummary:
     """Fill an empty, migrated database with `contacts` contacts and about three years of history.
+
+    `shape` sets orders, deals and activities per contact (default: the usual mix).
 
     One transaction: on any error nothing is written. Demo data mixed into real data would spoil
     both, so a database that already holds contacts is refused with a ValidationError.
@@ -58,6 +60,7 @@ def generate_demo(engine: Engine, *, contacts: int = 2000, seed: int = 42,
     with Session(engine, expire_on_commit=False) as session:
         _refuse_non_empty(session)
         world = World(session, np.random.default_rng(seed), random.Random(seed), today(), progress)
+        world.shape = shape or Shape()
         _generate(world, contacts)
         session.commit()
         _example_rule(session)

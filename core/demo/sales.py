@@ -64,6 +64,8 @@ def plan_orders(w: World, people: People, catalogue: Catalogue) -> tuple[list[di
     size, created = people.ids.size, people.created
     buyers = np.flatnonzero(w.rng.random(size) < BUYER_SHARE)
     per_buyer = np.minimum(1 + np.floor(w.rng.pareto(1.6, buyers.size)), 30).astype(np.int64)
+    if w.shape.orders_per_contact is not None and per_buyer.size:
+        per_buyer = _scaled(w, per_buyer, w.shape.orders_per_contact * size)
     churned = w.rng.random(buyers.size) < 0.3
     lifetime = SPAN - created[buyers]
     stop = np.where(churned, created[buyers] + lifetime * w.rng.uniform(0.2, 0.7, buyers.size), SPAN)
@@ -75,6 +77,14 @@ def plan_orders(w: World, people: People, catalogue: Catalogue) -> tuple[list[di
     people.first_order[buyers_seen] = when[first_seen]
     np.maximum.at(people.last_order, who, when)
     return _order_rows(w, people, catalogue, who, when)
+
+
+def _scaled(w: World, per_buyer: np.ndarray, wanted: float) -> np.ndarray:
+    """The same Pareto-like shape, stretched so the buyers place about `wanted` orders in all
+    (randomised rounding keeps the total right however small the factor)."""
+    stretched = per_buyer * (wanted / per_buyer.sum())
+    whole = np.floor(stretched)
+    return np.maximum(1, whole + (w.rng.random(per_buyer.size) < stretched - whole)).astype(np.int64)
 
 
 def _order_rows(w: World, people: People, catalogue: Catalogue, who: np.ndarray,
@@ -157,7 +167,8 @@ def plan_deals(w: World, people: People, companies: Companies) -> tuple[list[dic
 
 def _deal_starts(w: World, people: People) -> list[tuple[str, np.ndarray, np.ndarray]]:
     size = people.ids.size
-    total = max(2, size // 4)
+    share = w.shape.deals_per_contact
+    total = max(2, size // 4 if share is None else round(size * share))
     renewable = np.flatnonzero((people.first_order >= 0) & (people.first_order < SPAN - 30 * DAY))
     renewals = min(total // 5, renewable.size)
     weights = np.where(people.company >= 0, 3.0, 1.0)

@@ -41,6 +41,17 @@ class Flow:
     odds: tuple[tuple[float, int], ...]  # per open stage: chance to move on, mean days there
 
 
+@dataclass(frozen=True)
+class Shape:
+    """How much history per contact. None keeps the default mix (the same data for a seed as
+    always); a number asks for about that many orders, deals or activities per contact (the
+    benchmark's large scale: 2 orders, 0.5 deals, 3 activities)."""
+
+    orders_per_contact: float | None = None
+    deals_per_contact: float | None = None
+    activities_per_contact: float | None = None
+
+
 @dataclass
 class World:
     """The dice, the clock, the open transaction and the ids later tables refer to."""
@@ -58,6 +69,7 @@ class World:
     owners: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     owner_odds: np.ndarray = field(default_factory=lambda: np.zeros(0))
     flows: dict[str, Flow] = field(default_factory=dict)
+    shape: Shape = field(default_factory=Shape)
 
     def __post_init__(self) -> None:
         self.start = start_of_day(self.today) - timedelta(seconds=SPAN)

@@ -1,0 +1,179 @@
+"""Records: the grid page, the name search, the grid save and the contact 360, each next to its floor.
+
+    python -m benchmarks.records --url sqlite:////tmp/crm.db [--page 500] [--repeat 15]
+
+The floor of each operation is the bare SQL statement (or statements) fetching or writing the same
+rows, run on the same connection in the same run: what the services add is the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlmodel import Session
+
+from benchmarks.harness import Result, sample, timed
+from core.db import make_engine
+from core.models import Activity, Contact, Order, User
+from core.query.filters import Filter
+from core.services.bulk_edit import RowEdit, save_grid
+from core.services.listing import list_page
+from core.services.overview360 import contact_360, search_contacts
+
+GROUP = "records"
+PAGE_SIZE = 100
+SAVED_ROWS = 50
+
+
+def admin(session: Session) -> User:
+    return session.scalars(select(User).where(User.role == "admin").order_by(User.id)).first()
+
+
+def _busiest(session: Session, column: Any, model: Any) -> Any:
+    """The most common value of a column (the city with most contacts, ...)."""
+    return session.execute(select(column, func.count()).select_from(model).group_by(column)
+                           .order_by(func.count().desc()).limit(1)).one()
+
+
+def run(session: Session, *, page: int, repeat: int) -> list[Result]:
+    user = admin(session)
+    return [*_grid_page(session, user, page, repeat), *_search(session, user, repeat),
+            _grid_save(session, user, repeat), _contact_360(session, user, repeat)]
+
+
+def _rows(session: Session, sql: str, **params: Any) -> Any:
+    return lambda: session.execute(text(sql), params).fetchall()
+
+
+def _grid_page(session: Session, user: User, page: int, repeat: int) -> list[Result]:
+    """100 contacts of the biggest city, sorted by last name, page `page` (or the last one)."""
+    city, held = _busiest(session, Contact.city, Contact)
+    page = min(page, max(1, -(-held // PAGE_SIZE)))
+    sort = [("last_name", False)]
+
+    def open_page(cap: int | None) -> Any:
+        return lambda: list_page(session, user, "contacts", filters=[Filter(field="city", value=city)],
+                                 sort=sort, page=page, page_size=PAGE_SIZE, count_cap=cap)
+
+    floor = sample(_rows(session, "SELECT * FROM contacts WHERE city = :city AND deleted_at IS NULL "
+                                  "ORDER BY last_name, id LIMIT :size OFFSET :skip",
+                         city=city, size=PAGE_SIZE, skip=(page - 1) * PAGE_SIZE), repeat)
+    where = f"city = {city!r} ({held:,} contacts), sorted by last name"
+    capped = open_page(10_000)().page
+    return [
+        timed(GROUP, f"grid page: {where}, page {page} of 100 rows, exact count",
+              sample(open_page(None), repeat), floor=floor, under=50, ratio=2,
+              note="as the grid after *Count all*, which page 500 needs"),
+        timed(GROUP, f"grid page: same, count capped at 10,000 (reaches page {capped})",
+              sample(open_page(10_000), repeat), under=50, note="as the grid first opens"),
+    ]
+
+
+def _prefix(session: Session) -> str:
+    """A name prefix with many matches: the first four letters of the commonest last name."""
+    name, _ = _busiest(session, Contact.last_name, Contact)
+    return name.lower()[:4]
+
+
+def _search(session: Session, user: User, repeat: int) -> list[Result]:
+    prefix = _prefix(session)
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    params = {"low": prefix, "high": upper, "size": PAGE_SIZE}
+    grid_floor = sample(_rows(session, "SELECT * FROM contacts WHERE deleted_at IS NULL AND ("
+                              " (lower(first_name) >= :low AND lower(first_name) < :high)"
+                              " OR (lower(last_name) >= :low AND lower(last_name) < :high)"
+                              " OR (lower(email) >= :low AND lower(email) < :high)) "
+                              "ORDER BY id LIMIT :size", **params), repeat)
+    picker_floor = sample(_rows(session, "SELECT id, first_name, last_name, email FROM contacts "
+                                "WHERE deleted_at IS NULL AND ("
+                                " (lower(first_name) >= :low AND lower(first_name) < :high)"
+                                " OR (lower(last_name) >= :low AND lower(last_name) < :high)"
+                                " OR (lower(email) >= :low AND lower(email) < :high)) "
+                                "ORDER BY last_name, first_name, id LIMIT 20", **params), repeat)
+    grid = sample(lambda: list_page(session, user, "contacts", search=prefix, page_size=PAGE_SIZE), repeat)
+    picker = sample(lambda: search_contacts(session, user, prefix), repeat)
+    return [timed(GROUP, f"search '{prefix}' (grid: count + 100 rows)", grid, floor=grid_floor,
+                  under=50, ratio=2),
+            timed(GROUP, f"search '{prefix}' (record picker: 20 names)", picker, floor=picker_floor,
+                  under=50, ratio=2)]
+
+
+def _grid_save(session: Session, user: User, repeat: int) -> Result:
+    """50 edited contacts saved as the grid saves them: services, validation, audit, one commit.
+
+    Each run flips the job title of the same 50 contacts, so the database stays the same size
+    apart from the audit rows."""
+    ids = session.scalars(select(Contact.id).where(Contact.deleted_at.is_(None))
+                          .order_by(Contact.id).limit(SAVED_ROWS)).all()
+    flip = {"n": 0}
+
+    def edits() -> list[RowEdit]:
+        flip["n"] += 1
+        versions = dict(session.execute(select(Contact.id, Contact.version).where(Contact.id.in_(ids))).all())
+        session.rollback()  # start the save in a fresh transaction, as a grid save does
+        title = f"Buyer {flip['n'] % 2}"
+        return [RowEdit(row, record_id, versions[record_id], {"job_title": title})
+                for row, record_id in enumerate(ids)]
+
+    prepared: dict[str, list[RowEdit]] = {}
+
+    def prepare() -> None:
+        prepared["edits"] = edits()
+
+    def save() -> None:
+        save_grid(session=session, user=user, entity="contacts", edits=prepared["edits"], added=[],
+                  deleted=[])
+
+    def floor_save() -> None:
+        session.execute(text("UPDATE contacts SET job_title = :title, version = version + 1 WHERE id = :id"),
+                        [{"title": prepared["edits"][0].changes["job_title"], "id": i} for i in ids])
+        session.commit()
+
+    times = sample(save, repeat, before=prepare)
+    floor = sample(floor_save, repeat, before=prepare)
+    return timed(GROUP, f"grid save: {SAVED_ROWS} edited contacts", times, floor=floor, under=500,
+                 note="floor: one UPDATE per row, no validation or audit")
+
+
+def _contact_360(session: Session, user: User, repeat: int) -> Result:
+    """The contact 360 page's data for the contact with the most activities."""
+    contact = session.scalar(select(Activity.contact_id).group_by(Activity.contact_id)
+                             .order_by(func.count().desc()).limit(1))
+    contact = contact or session.scalar(select(func.min(Order.contact_id)))
+    statements = [
+        "SELECT * FROM contacts WHERE id = :id",
+        "SELECT * FROM activities WHERE contact_id = :id ORDER BY occurred_at DESC LIMIT 50",
+        "SELECT count(*) FROM activities WHERE contact_id = :id",
+        "SELECT * FROM orders WHERE contact_id = :id",
+        "SELECT l.* FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.contact_id = :id",
+        "SELECT * FROM deals WHERE contact_id = :id",
+        "SELECT * FROM tasks WHERE contact_id = :id",
+        "SELECT * FROM cases WHERE contact_id = :id",
+        "SELECT * FROM campaign_recipients WHERE contact_id = :id",
+    ]
+
+    def bare() -> None:
+        for statement in statements:
+            session.execute(text(statement), {"id": contact}).fetchall()
+
+    return timed(GROUP, "contact 360 page data (contact with most activities)",
+                 sample(lambda: contact_360(session, user, contact), repeat), floor=sample(bare, repeat))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--page", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    engine = make_engine(args.url)
+    with Session(engine) as session:
+        for result in run(session, page=args.page, repeat=args.repeat):
+            print(result)
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

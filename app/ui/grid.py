@@ -21,6 +21,7 @@ from core.models import ENTITIES, User
 from core.query.filters import Filter
 from core.services import SERVICES, batch, custom_fields
 from core.services.bulk_edit import GridSaveRejected, save_grid
+from core.services.exports import spreadsheet_safe, workbook_safe
 from core.services.listing import COUNT_CAP, grid_columns, list_all, list_page
 from core.services.settings import saved_views, views_for
 
@@ -270,7 +271,7 @@ def _downloads(
             frame = frame[[c for c in ["id", *state["columns"]] if c in frame.columns]]
             st.download_button(
                 "Download CSV",
-                frame.to_csv(index=False).encode("utf-8"),
+                spreadsheet_safe(frame).to_csv(index=False).encode("utf-8"),
                 file_name=f"{view.entity}.csv",
                 mime="text/csv",
             )
@@ -332,5 +333,5 @@ def _index(options: list[str], value: str) -> int:
 
 def _xlsx(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
-    frame.to_excel(buffer, index=False)
+    workbook_safe(spreadsheet_safe(frame)).to_excel(buffer, index=False)
     return buffer.getvalue()

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from app.ui.record import md
 from app.ui.session import current_user, db_session
 from core.config import today
 from core.services.overview import key_figures
@@ -10,7 +11,7 @@ with db_session() as session:
     user = current_user(session)
     figures = key_figures(session, user)
 
-st.title(f"Good day, {user.display_name}")
+st.title(f"Good day, {md(user.display_name)}")
 st.caption(f"Figures as of {today():%A %d %B %Y}, for the records you can see.")
 row1 = st.columns(4)
 row1[0].metric("Contacts", f"{figures.contacts:,}")

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from app.ui.columns import column_config
 from app.ui.filter_editor import filter_editor
 from app.ui.grid_state import editor_changes, has_changes
+from app.ui.record import md
 from app.ui.session import current_user, db_session
 from app.ui.views import GridView
 from core.errors import CRMError
@@ -307,7 +308,7 @@ def _store_view(
     except CRMError as error:
         st.error(str(error))
         return
-    st.toast(f"View {name!r} saved.")
+    st.toast(f"View {md(repr(name))} saved.")
 
 
 def _required_fields(session: Session, entity: str) -> set[str]:

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import text
 
 from core.models import Contact
-from tests.integration.test_cli import _sales, crm  # noqa: F401  (the fixture)
+from tests.integration.test_cli import _sales
+
+
+@pytest.fixture
+def crm(cli):  # type: ignore[no-untyped-def]
+    """`crm ARGS...` on the test database (the shared `cli` fixture of tests/integration/conftest.py)."""
+    return cli
 
 
 def _count(engine, table: str) -> int:  # type: ignore[no-untyped-def]
@@ -15,7 +22,7 @@ def _count(engine, table: str) -> int:  # type: ignore[no-untyped-def]
         return connection.execute(text(f"SELECT count(*) FROM {table}")).scalar() or 0
 
 
-def test_json_line_has_numbers_and_the_query(crm, engine, admin) -> None:  # noqa: F811
+def test_json_line_has_numbers_and_the_query(crm, engine, admin) -> None:
     _sales(engine, admin)  # Milano 100 + 50, Roma 30, all in March 2026
     result = crm("ask", "--json", "revenue by city this year")
     assert result.exit_code == 0, result.output
@@ -26,7 +33,7 @@ def test_json_line_has_numbers_and_the_query(crm, engine, admin) -> None:  # noq
     assert payload["query"]["dimensions"] == ["city"] and "SELECT" in payload["sql"]
 
 
-def test_questions_from_stdin_answer_one_json_line_each(crm, engine, admin) -> None:  # noqa: F811
+def test_questions_from_stdin_answer_one_json_line_each(crm, engine, admin) -> None:
     _sales(engine, admin)
     result = crm("ask", "--json", stdin="how many orders in March 2026\n\nwhat is the weather in Paris\n")
     assert result.exit_code == 0, result.output
@@ -36,7 +43,7 @@ def test_questions_from_stdin_answer_one_json_line_each(crm, engine, admin) -> N
     assert lines[1]["rows"] == []  # a refusal never carries a number
 
 
-def test_a_write_needs_yes(crm, engine, admin, session) -> None:  # noqa: F811
+def test_a_write_needs_yes(crm, engine, admin, session) -> None:
     session.add(Contact(first_name="Ivan", last_name="Petrov", owner_id=admin.id))
     session.commit()
     proposed = crm("ask", "remind me to email Ivan Petrov on Friday")
@@ -50,7 +57,7 @@ def test_a_write_needs_yes(crm, engine, admin, session) -> None:  # noqa: F811
     assert str(due).startswith("2026-06-19")  # the Friday after Monday 15 June (CRM_TODAY)
 
 
-def test_a_yes_on_the_next_line_confirms(crm, engine, admin, session) -> None:  # noqa: F811
+def test_a_yes_on_the_next_line_confirms(crm, engine, admin, session) -> None:
     session.add(Contact(first_name="Ivan", last_name="Petrov", owner_id=admin.id))
     session.commit()
     result = crm("ask", "--json", stdin="log a call with Ivan Petrov: asked for a quote\nyes\n")

@@ -203,12 +203,13 @@ def export(
     as_user: Annotated[str | None, typer.Option("--as", help="Act as this user (default: an admin).")] = None,
 ) -> None:
     """Export an entity in its import format (plus ids and custom fields), in a stable order."""
-    from core.services.exports import export_file, export_rows
+    from core.services.exports import export_file, export_rows, spreadsheet_safe
 
     with session_scope() as session:
         user = acting_user(session, as_user)
         if output is None:
-            export_rows(session=session, user=user, entity=entity).to_csv(sys.stdout, index=False)
+            spreadsheet_safe(export_rows(session=session, user=user, entity=entity)).to_csv(
+                sys.stdout, index=False)
             return
         count = export_file(session=session, user=user, entity=entity, path=output)
     console.print(f"Exported {count} {entity} to {output}")

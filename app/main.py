@@ -7,6 +7,7 @@ import streamlit as st
 from app.ui.day import remind
 from app.ui.login import login_gate
 from app.ui.navigation import navigation
+from app.ui.record import md
 from app.ui.session import current_user, db_session, sign_out
 
 st.set_page_config(page_title="CRM", page_icon=":material/handshake:", layout="wide")
@@ -22,7 +23,7 @@ with db_session() as session:
     role = user.role
 
 with st.sidebar:
-    st.caption(f"Signed in as **{st.session_state['display_name']}** ({role})")
+    st.caption(f"Signed in as **{md(st.session_state['display_name'])}** ({role})")
     if st.button("Sign out", icon=":material/logout:"):
         sign_out()
         st.rerun()

@@ -20,7 +20,7 @@ from core.models import User
 from core.services.activities import activities, tasks
 from core.services.campaign_responses import record_response
 from core.services.deals import move_deal
-from core.services.records import batch
+from core.services.records import batch, get_record
 
 SOURCE = "assistant"
 
@@ -29,11 +29,26 @@ def execute(session: Session, user: User, action: PendingAction) -> Reply:
     """Write `action` for `user`. Domain errors (permission, validation, conflict) come back as a
     refused reply with their message; nothing is written then."""
     try:
+        _check_visible(session, user, action.params)
         with batch(session):
             done = _HANDLERS[action.kind](session, user, action.params)
     except CRMError as error:
         return Reply("refused", f"Nothing was written: {error}")
     return Reply("done", "Done: " + "; ".join(done) + ".")
+
+
+# The records an action may name. The proposal checked them when it was made; they are checked again
+# here, as the user now, because what is confirmed may not be what was proposed (a stale or forged
+# conversation entry): a record the user cannot see is "not found", and nothing is written.
+_REFERENCES = {"contact_id": "contacts", "company_id": "companies", "deal_id": "deals", "case_id": "cases"}
+
+
+def _check_visible(session: Session, user: User, params: dict[str, Any]) -> None:
+    follow_up = params.get("follow_up") if isinstance(params.get("follow_up"), dict) else {}
+    for values in (params, follow_up):
+        for key, entity in _REFERENCES.items():
+            if values.get(key) is not None:
+                get_record(session, user, entity, int(values[key]))
 
 
 def _log_activity(session: Session, user: User, params: dict[str, Any]) -> list[str]:

@@ -74,9 +74,15 @@ def best(scored: Iterable[Match], limit: int) -> list[Match]:
 # ---- contacts ----------------------------------------------------------------------------------------
 
 
+def typed_words(text: str) -> str:
+    """What was typed, tidied: spaces collapsed, punctuation and NUL characters (which no stored
+    name holds, and which PostgreSQL cannot compare with) left out."""
+    return " ".join(text.replace("\x00", "").strip().strip("?.!,'\"").split())
+
+
 def find_contacts(session: Session, user: User, text: str, limit: int = 5) -> list[Match]:
     """Visible contacts named `text` (full name, a name's prefix, or email), best first."""
-    typed = " ".join(text.strip().strip("?.!,'\"").split())
+    typed = typed_words(text)
     if not typed:
         return []
     if "@" in typed:
@@ -165,7 +171,7 @@ def _contact_match(row: Any, score: float) -> Match:
 
 def find_companies(session: Session, user: User, text: str, limit: int = 5) -> list[Match]:
     """Visible companies named `text` (prefix, any word of the name, or a typo of it)."""
-    typed = " ".join(text.strip().strip("?.!,'\"").split())
+    typed = typed_words(text)
     if not typed:
         return []
     words = typed.lower().split()
@@ -199,7 +205,7 @@ def find_deals(session: Session, user: User, text: str, limit: int = 5) -> list[
     """Visible deals named by `text`: words of the title ("Fjord expansion" for "Fjord – Expansion"),
     or the company's name alone. A deal named by its own title beats its company's other deals;
     open deals come first among equals."""
-    typed = " ".join(text.strip().strip("?.!,'\"").split())
+    typed = typed_words(text)
     if not typed:
         return []
     companies = {m.id: m for m in find_companies(session, user, typed, limit=20)}

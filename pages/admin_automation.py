@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app.ui.automation_editor import rule_form
+from app.ui.record import md
 from app.ui.session import current_user, db_session
 from core.errors import CRMError
 from core.services import automation_rules
@@ -61,7 +62,7 @@ with db_session() as session:
                 st.error(str(error))
             else:
                 st.session_state.pop("rule-draft")
-                st.toast(f"Rule {data['name']!r} saved.")
+                st.toast(f"Rule {md(repr(data['name']))} saved.")
                 st.rerun()
         if chosen != NEW and delete.button("Delete rule", key="delete-rule"):
             try:

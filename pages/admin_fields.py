@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from app.ui.record import md
 from app.ui.session import current_user, db_session
 from core.errors import CRMError
 from core.models.base import CUSTOM_FIELD_TYPES, CUSTOMISABLE_ENTITIES
@@ -55,7 +56,7 @@ with db_session() as session:
             except CRMError as error:
                 st.error(str(error))
             else:
-                st.success(f"Field {label!r} added to {entity}.")
+                st.success(f"Field {md(repr(label))} added to {entity}.")
                 st.rerun()
 
     if existing:

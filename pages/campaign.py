@@ -134,7 +134,7 @@ def send_tab(session: Session, user: User, campaign: Campaign, reach: Audience) 
             st.session_state[key] = True
             st.rerun()
         return
-    st.warning(f"Send {campaign.name!r} to {count:,} contact(s)? This cannot be undone.")
+    st.warning(f"Send {md(repr(campaign.name))} to {count:,} contact(s)? This cannot be undone.")
     left, right, _ = st.columns([1, 1, 3])
     if left.button(f"Confirm: send to {count:,}", type="primary", key=f"{key}:yes"):
         st.session_state[key] = False

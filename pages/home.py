@@ -4,6 +4,7 @@ what is on their plate today."""
 import streamlit as st
 
 from app.ui import charts
+from app.ui.record import md
 from app.ui.session import current_user, db_session
 from core.config import today
 from core.query.engine import run_query
@@ -20,7 +21,7 @@ with db_session() as session:
                         user)
     plan = day_plan(session, user)
 
-st.title(f"Good day, {user.display_name}")
+st.title(f"Good day, {md(user.display_name)}")
 st.caption(f"Figures as of {today():%A %d %B %Y}, for the records you can see.")
 row1 = st.columns(4)
 row1[0].metric("Contacts", f"{figures.contacts:,}")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app.ui.day import calls_table, notification_list, task_list
-from app.ui.record import show_flash
+from app.ui.record import md, show_flash
 from app.ui.session import current_user, db_session
 from core.config import now
 from core.services.my_day import assignable_users, day_plan, viewable_people
@@ -18,7 +18,7 @@ with db_session() as session:
         chosen = st.selectbox("Whose day", list(names), format_func=names.__getitem__, key="whose_day")
         person = next(p for p in people if p.id == chosen)
     plan = day_plan(session, user, person_id=person.id, at=now())
-    st.caption(f"{plan.at:%A %d %B %Y, %H:%M} · open tasks of {person.display_name}")
+    st.caption(f"{plan.at:%A %d %B %Y, %H:%M} · open tasks of {md(person.display_name)}")
     show_flash("my_day")
     late_today = sum(row.late for row in plan.today)
     figures = st.columns(5)

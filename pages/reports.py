@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from app.ui.record import md
 from app.ui.report_view import CHART_TYPES, show_result
 from app.ui.session import current_user, db_session
 from core.errors import CRMError
@@ -121,4 +122,4 @@ with db_session() as session:
             except CRMError as error:
                 st.error(str(error))
             else:
-                st.success(f"Saved {name!r}.")
+                st.success(f"Saved {md(repr(name))}.")

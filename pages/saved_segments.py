@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from app.ui.record import md
 from app.ui.session import current_user, db_session
 from core.errors import CRMError
 from core.query.filters import OPERATORS
@@ -19,7 +20,7 @@ with db_session() as session:
     if existing:
         chosen = st.selectbox("Segment", existing, format_func=lambda s: s.name)
         rules = " and ".join(f"{f['field']} {f['op']} {f['value']}" for f in chosen.spec.get("filters", []))
-        st.write(f"**Rule:** {rules or 'every contact'}")
+        st.markdown(f"**Rule:** {md(rules) or 'every contact'}")
         try:
             members = list_page(
                 session, user, "contacts", filters=[segment_filter(chosen.name)], page_size=50
@@ -72,4 +73,4 @@ with db_session() as session:
                 st.error(str(error))
             else:
                 st.session_state["segment-draft"] = []
-                st.success(f"Segment {name!r} saved.")
+                st.success(f"Segment {md(repr(name))} saved.")

@@ -125,3 +125,12 @@ def other_staff(engine: Engine) -> User:
 def outsider(engine: Engine) -> User:
     """Staff in another team: a north manager must not see their records."""
     return insert_user(engine, "sven", "staff", team="south")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """How many hostile inputs the property tests tried (figures for the reliability table)."""
+    from tests.hostile_values import EXAMPLES
+
+    if EXAMPLES:
+        terminalreporter.write_line("hostile inputs: " + ", ".join(
+            f"{name} {number}" for name, number in sorted(EXAMPLES.items())))

@@ -17,6 +17,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.services.exports import spreadsheet_safe
+
 HEIGHT = 380
 _NOT_A_NAME = re.compile(r"[^a-z0-9]+")
 
@@ -118,7 +120,8 @@ def data_table(frame: pd.DataFrame, name: str, *, column_config: dict[str, Any] 
     st.dataframe(frame, hide_index=True, width="stretch", column_config=labelled(frame, column_config),
                  height=height, key=f"table:{key}")
     data = frame.drop(columns=["open"], errors="ignore")  # the contact links of `with_contact_links`
-    st.download_button("Download CSV", data.to_csv(index=False).encode("utf-8"), file_name=f"{key}.csv",
+    csv = spreadsheet_safe(data).to_csv(index=False).encode("utf-8")  # no formula runs in Excel
+    st.download_button("Download CSV", csv, file_name=f"{key}.csv",
                        mime="text/csv", key=f"csv:{key}", icon=":material/download:", on_click="ignore")
 
 

@@ -9,6 +9,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from app.ui.record import md
 from bot.reply import Chart, Reply, Turn
 from core.query.catalog import METRICS
 
@@ -24,7 +25,9 @@ def show_turn(turn: Turn, key: str) -> None:
 
 
 def show_reply(reply: Reply, key: str) -> None:
-    (st.warning if reply.status == "refused" else st.markdown)(reply.text)
+    # Plain text: names, notes and a model's words may hold Markdown (an image that calls a server,
+    # a link) or HTML; escaped, they show as typed and nothing is fetched or followed.
+    (st.warning if reply.status == "refused" else st.markdown)(md(reply.text))
     if reply.rows:
         frame = pd.DataFrame(reply.rows, columns=reply.columns)
         figure = _figure(frame, reply.chart)
@@ -32,7 +35,7 @@ def show_reply(reply: Reply, key: str) -> None:
             st.plotly_chart(figure, key=f"chart:{key}")
         st.dataframe(frame, hide_index=True, width="stretch", column_config=_formats(reply))
     if reply.action is not None:
-        st.markdown("\n".join(f"- {line}" for line in reply.action.summary))
+        st.markdown("\n".join(f"- {md(line)}" for line in reply.action.summary))
     if reply.query or reply.sql:
         with st.expander("How this was computed", icon=":material/info:"):
             if reply.query:

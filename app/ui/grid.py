@@ -14,6 +14,7 @@ from sqlmodel import Session
 from app.ui.columns import column_config
 from app.ui.filter_editor import filter_editor
 from app.ui.grid_state import editor_changes, has_changes
+from app.ui.record import md
 from app.ui.session import current_user, db_session
 from app.ui.views import GridView
 from core.errors import CRMError
@@ -21,6 +22,7 @@ from core.models import ENTITIES, User
 from core.query.filters import Filter
 from core.services import SERVICES, batch, custom_fields
 from core.services.bulk_edit import GridSaveRejected, save_grid
+from core.services.exports import spreadsheet_safe, workbook_safe
 from core.services.listing import COUNT_CAP, grid_columns, list_all, list_page
 from core.services.settings import saved_views, views_for
 
@@ -270,7 +272,7 @@ def _downloads(
             frame = frame[[c for c in ["id", *state["columns"]] if c in frame.columns]]
             st.download_button(
                 "Download CSV",
-                frame.to_csv(index=False).encode("utf-8"),
+                spreadsheet_safe(frame).to_csv(index=False).encode("utf-8"),
                 file_name=f"{view.entity}.csv",
                 mime="text/csv",
             )
@@ -306,7 +308,7 @@ def _store_view(
     except CRMError as error:
         st.error(str(error))
         return
-    st.toast(f"View {name!r} saved.")
+    st.toast(f"View {md(repr(name))} saved.")
 
 
 def _required_fields(session: Session, entity: str) -> set[str]:
@@ -332,5 +334,5 @@ def _index(options: list[str], value: str) -> int:
 
 def _xlsx(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
-    frame.to_excel(buffer, index=False)
+    workbook_safe(spreadsheet_safe(frame)).to_excel(buffer, index=False)
     return buffer.getvalue()

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.query.engine import QueryResult
+from core.services.exports import spreadsheet_safe
 
 CHART_TYPES = ("table", "bar", "line", "pie", "funnel")
 
@@ -23,7 +24,7 @@ def show_result(result: QueryResult, chart_type: str, key: str) -> None:
         st.dataframe(result.frame, hide_index=True, width="stretch")
         st.download_button(
             "Download CSV",
-            result.frame.to_csv(index=False).encode("utf-8"),
+            spreadsheet_safe(result.frame).to_csv(index=False).encode("utf-8"),
             file_name="report.csv",
             mime="text/csv",
             key=f"csv:{key}",

@@ -177,7 +177,7 @@ def _compare(expr: ColumnElement[Any], op: str, value: Any, case_insensitive: bo
     if isinstance(value, str) and op in ("in", "not in"):
         value = [part.strip() for part in value.split(",")]
     lowered = [_lower(v) for v in value] if isinstance(value, list | tuple | set) else _lower(value)
-    clause = condition(func.lower(expr), op, lowered)
+    clause = condition(func.lower(expr, type_=String()), op, lowered)
     # NULL never equals anything: "city != Milano" keeps the rows without a city, as a person expects.
     return or_(clause, expr.is_(None)) if op in ("!=", "not in") and value is not None else clause
 

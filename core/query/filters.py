@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import ColumnElement, Date, DateTime, Float, Integer, and_, func, not_, or_
+from sqlalchemy import ColumnElement, Date, DateTime, Float, Integer, String, and_, func, not_, or_
 from sqlalchemy.sql.elements import ColumnElement as Column
 
 from core.errors import ValidationError
@@ -48,7 +48,7 @@ def condition(column: Column[Any], op: str, value: Any) -> ColumnElement[bool]:
             raise ValidationError.single("value", "between needs two values, e.g. [10, 20]")
         return column.between(_coerce(column, low), _coerce(column, high))
     if op in ("contains", "starts with"):
-        text = _escape_like(str(value).lower())
+        text = _escape_like(_no_nul(str(value)).lower())
         pattern = f"%{text}%" if op == "contains" else f"{text}%"
         return func.lower(column).like(pattern, escape="\\")
     return _comparison(column, op, _coerce(column, value))
@@ -67,8 +67,11 @@ def _comparison(column: Column[Any], op: str, value: Any) -> ColumnElement[bool]
 
 
 def _is_text(column: Column[Any]) -> bool:
+    kind = column.type
+    if isinstance(getattr(kind, "impl_instance", kind), String):  # SQLModel's AutoString too
+        return True
     try:
-        return column.type.python_type is str
+        return kind.python_type is str
     except NotImplementedError:
         return False
 
@@ -77,6 +80,14 @@ def _coerce(column: Column[Any], value: Any) -> Any:
     """Turn a typed-in value into the column's type, or explain what was expected."""
     if value is None or value == "":
         return None
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+        raise ValidationError.single(getattr(column, "key", "value"), f"{value} is too large a number")
+    if isinstance(value, str):
+        _no_nul(value)
+    elif _is_text(column) and isinstance(value, int | float):
+        return str(value)  # 42 typed for a text field means the text "42"
+    elif _is_text(column) and not isinstance(value, date):
+        raise ValidationError.single(getattr(column, "key", "value"), f"{value!r} is not a text")
     kind = column.type
     try:
         if isinstance(kind, DateTime) and not isinstance(value, datetime):
@@ -84,10 +95,13 @@ def _coerce(column: Column[Any], value: Any) -> Any:
         if isinstance(kind, Date) and not isinstance(value, date):
             return date.fromisoformat(str(value)[:10])
         if isinstance(kind, Integer) and not isinstance(value, bool):
-            return int(value)
+            number = int(value)
+            if not -(2**63) <= number < 2**63:  # no stored integer is that big; SQLite cannot bind it
+                raise ValueError(number)
+            return number
         if isinstance(kind, Float):
             return float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
         name = getattr(column, "key", "value")
         expected = type(kind).__name__.lower()
         raise ValidationError.single(name, f"{value!r} is not a valid {expected}") from None
@@ -102,6 +116,13 @@ def _as_list(value: Any) -> list[Any]:
     return [value]
 
 
+def _no_nul(text: str) -> str:
+    """No stored text holds a NUL character (PostgreSQL cannot even compare with one)."""
+    if "\x00" in text:
+        raise ValidationError.single("value", "must not contain the NUL character (\\x00)")
+    return text
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -112,6 +133,9 @@ def prefix_match(column: Any, prefix: str) -> ColumnElement[bool]:
     A range (>= prefix and < the next prefix) is a scan of that index on SQLite and PostgreSQL;
     the LIKE keeps the match exact whatever the collation puts inside the range.
     """
+    prefix = prefix.replace("\x00", "")  # typed into a search box: nothing stored holds one
     lowered = func.lower(column)
+    if not prefix or ord(prefix[-1]) >= 0x10FFFF:  # no next prefix: the LIKE alone
+        return condition(column, "starts with", prefix)
     upper_bound = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     return and_(lowered >= prefix, lowered < upper_bound, condition(column, "starts with", prefix))

@@ -32,7 +32,7 @@ class QuerySpec(BaseModel):
     filters: list[Filter] = []
     period: str | None = None
     order_by: list[OrderBy] = []
-    limit: int | None = Field(default=None, ge=1)
+    limit: int | None = Field(default=None, ge=1, le=1_000_000)  # a bound the databases can bind
 
     @field_validator("metrics", "dimensions")
     @classmethod

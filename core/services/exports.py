@@ -1,5 +1,8 @@
 """Export an entity in its import format, with `id` first and its custom fields last.
 
+Cells a spreadsheet would evaluate (starting with = + - @) are written with a leading ' (formula
+injection); the import strips it again, so an export still imports back unchanged.
+
 Only live rows the user may read, ordered by id (stable), with names instead of ids (owner username,
 company name, pipeline and stage, contact email, SKU): exporting and importing the file back matches
 the same records and changes nothing.
@@ -13,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import Select, select
 from sqlmodel import Session
 
 from core.errors import ValidationError
 from core.models import Activity, Company, Contact, Deal, Order, OrderLine, Pipeline, Product, Stage, User
 from core.services import custom_fields, permissions
-from core.services.imports import IMPORT_FORMATS
+from core.services.imports import IMPORT_FORMATS, quote_formula
 
 _contacts = Contact.__table__  # type: ignore[attr-defined]
 _companies = Company.__table__.alias("company")  # type: ignore[attr-defined]
@@ -110,14 +114,33 @@ def _text(value: Any) -> Any:
     return value
 
 
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell that Excel or LibreOffice would run as a formula
+    (=HYPERLINK(...), +cmd|..., @SUM(...)) quoted so it shows as text; the import removes the quote."""
+    safe = frame.copy()
+    safe.columns = [quote_formula(column) for column in safe.columns]
+    for position in range(safe.shape[1]):
+        safe.isetitem(position, safe.iloc[:, position].map(quote_formula))
+    return safe
+
+
+def workbook_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Control characters an .xlsx cannot hold (openpyxl refuses the whole file) shown as U+FFFD."""
+    safe = frame.copy()
+    for position in range(safe.shape[1]):
+        safe.isetitem(position, safe.iloc[:, position].map(
+            lambda v: ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v))
+    return safe
+
+
 def export_file(*, session: Session, user: User, entity: str, path: str | Path) -> int:
     """Write the export to a .csv (UTF-8 with the mark Excel needs to show accents) or .xlsx file."""
     target = Path(path)
     if target.suffix.lower() not in (".csv", ".xlsx"):
         raise ValidationError.single("path", "must end in .csv or .xlsx")
-    frame = export_rows(session=session, user=user, entity=entity)
+    frame = spreadsheet_safe(export_rows(session=session, user=user, entity=entity))
     if target.suffix.lower() == ".csv":
         frame.to_csv(target, index=False, encoding="utf-8-sig")
     else:
-        frame.to_excel(target, index=False, engine="openpyxl")
+        workbook_safe(frame).to_excel(target, index=False, engine="openpyxl")
     return len(frame)

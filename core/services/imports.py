@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -80,9 +81,15 @@ def read_table(path_or_buffer: Any, *, filename: str | None = None) -> pd.DataFr
     """A CSV (UTF-8, comma or semicolon) or XLSX file as text cells; blank cells are None."""
     name = filename or str(getattr(path_or_buffer, "name", path_or_buffer) or "")
     data = _read_bytes(path_or_buffer)
-    if name.lower().endswith((".xlsx", ".xlsm")) or data[:4] == b"PK\x03\x04":
-        return _read_xlsx(data)
-    return _read_csv(data)
+    xlsx = name.lower().endswith((".xlsx", ".xlsm")) or data[:4] == b"PK\x03\x04"
+    try:
+        return _read_xlsx(data) if xlsx else _read_csv(data)
+    except ValidationError:
+        raise
+    except Exception as exc:  # a damaged, empty or mislabelled file: any parser error means the same
+        kind = "an Excel workbook (.xlsx)" if xlsx else "CSV text"
+        raise ValidationError.single("file", f"cannot be read as {kind} ({type(exc).__name__}); "
+                                             "check that it is not empty or damaged") from None
 
 
 def _read_bytes(source: Any) -> bytes:
@@ -149,10 +156,29 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _cell(value: Any) -> Any:
     if isinstance(value, str):
-        return value.strip() or None
+        return unquote_formula(value.strip()) or None
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
         return None
     return value
+
+
+# Cells a spreadsheet would run as a formula: =, +, -, @ first (tab and CR too, for old Excel).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Plain numbers, dates and phone numbers ("-12.5", "+39 02 1234 5678") compute nothing: kept as they are.
+_INERT = re.compile(r"^[+-]?[0-9][0-9 .,()/:-]*$")
+
+
+def quote_formula(value: Any) -> Any:
+    """A text cell that a spreadsheet would evaluate, with a leading ' so it shows as text
+    (the OWASP advice against CSV/formula injection); other values unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _INERT.match(value):
+        return "'" + value
+    return value
+
+
+def unquote_formula(text: str) -> str:
+    """The inverse, on import: an export's '=... cell reads back as =..., so files round-trip."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
 
 
 # ---- mapping -------------------------------------------------------------------------------------

@@ -41,6 +41,10 @@ def _check_option(session: Session, user: User, option: ProductOption, values: d
 
 def _check_order(session: Session, user: User, order: Order, values: dict[str, Any]) -> None:
     check_references(session, order, {"contact_id": Contact, "company_id": Company, "owner_id": User}, user)
+    if not order.order_number:  # a blank number: a new order gets the next one, a stored one keeps it
+        if order.id is not None:
+            raise ValidationError.single("order_number", "is required (an order keeps its number)")
+        order.order_number = _next_order_number(session)
     was = inspect(order).attrs.status.history.deleted
     if order.status == "quote" and was and was[0] != "quote":  # a sale is cancelled, not un-sold
         raise ValidationError.single("status", f"a {was[0]} order cannot become a quote again; "

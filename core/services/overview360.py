@@ -263,7 +263,7 @@ def _entered_current_stage(session: Session, deal_ids: list[int]) -> dict[int, d
 
 def search_contacts(session: Session, user: User, text: str, limit: int = 20) -> list[Match]:
     """Visible contacts whose first name, last name or email starts with each word of `text`."""
-    words = text.lower().split()
+    words = text.replace("\x00", "").lower().split()  # no stored name holds a NUL
     if not words:
         return []
     name = full_name(Contact)
@@ -286,7 +286,7 @@ def search_deals(session: Session, user: User, text: str, limit: int = 20) -> li
 
 def _search_titles(session: Session, user: User, model: type[Editable], column: Any, text: str,
                    limit: int) -> list[Match]:
-    words = text.lower().split()
+    words = text.replace("\x00", "").lower().split()  # no stored name holds a NUL
     if not words:
         return []
     query = (select(model.id, column).where(model.deleted_at.is_(None), visible_clause(user, model),

@@ -6,6 +6,7 @@ Entity modules (contacts.py, deals.py, ...) declare what is special about them a
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 import pydantic
 from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
@@ -97,12 +99,30 @@ def use_case(function: Callable[..., Any]) -> Callable[..., Any]:
         except StaleDataError as exc:
             session.rollback()
             raise _conflict() from exc
+        except IntegrityError as exc:
+            # A unique value taken by another (perhaps deleted) record, found by the database
+            # itself, e.g. by a concurrent insert that passed the service's own check.
+            session.rollback()
+            raise _duplicate(exc) from None
         except Exception:
             if not session.info.get("batch_depth", 0):
                 session.rollback()
             raise
 
     return wrapper
+
+
+def _duplicate(exc: IntegrityError) -> ValidationError:
+    """The database's unique or foreign-key refusal as a message naming the field when it can."""
+    message = str(exc.orig)
+    found = re.search(r"constraint failed: ([\w.]+)", message) or re.search(
+        r"Key \(([\w, ]+)\)=", message) or re.search(r'null value in column "(\w+)"', message)
+    name = found.group(1).split(", ")[-1].split(".")[-1] if found else "record"
+    if "NOT NULL" in message or "null value" in message:
+        return ValidationError.single(name, "is required")
+    if "UNIQUE" in message.upper() or "duplicate key" in message:
+        return ValidationError.single(name, "is already used by another record (perhaps a deleted one)")
+    return ValidationError.single(name, "refers to a record that does not exist")
 
 
 def _conflict() -> ConflictError:

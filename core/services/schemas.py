@@ -5,6 +5,7 @@ The same model validates a new record and the merged result of an edit, so a rul
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -17,6 +18,7 @@ from pydantic import (
     EmailStr,
     Field,
     NaiveDatetime,
+    field_validator,
 )
 
 from core.config import today
@@ -81,8 +83,40 @@ def optional_choice(values: tuple[str, ...]) -> Any:
     ]
 
 
+# Integer columns are 32-bit on PostgreSQL; SQLite takes 64 bits. The smaller range holds on both.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+def _unstorable(value: Any, top: bool = True) -> str | None:
+    """Why a value cannot be stored as it is on both databases, or None when it can."""
+    if isinstance(value, str):
+        return "must not contain the NUL character (\\x00)" if "\x00" in value else None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return None if not top or INT_MIN <= value <= INT_MAX else f"must be between {INT_MIN} and {INT_MAX}"
+    if isinstance(value, float):
+        return None if math.isfinite(value) else "must be a finite number"
+    if isinstance(value, dict):
+        return next((p for p in (_unstorable(k, False) or _unstorable(v, False) for k, v in value.items())
+                     if p), None)
+    if isinstance(value, list | tuple):
+        return next((p for p in (_unstorable(item, False) for item in value) if p), None)
+    return None
+
+
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=20_000)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        """What PostgreSQL would refuse with a raw error (NUL in text, NaN in JSON, a 64-bit id)
+        is refused here, with the field named, on both databases."""
+        problem = _unstorable(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class UserIn(Input):

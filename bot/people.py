@@ -74,10 +74,13 @@ def best(scored: Iterable[Match], limit: int) -> list[Match]:
 # ---- contacts ----------------------------------------------------------------------------------------
 
 
+MAX_TYPED = 300  # characters: no stored name or title is longer (SQLite refuses huge LIKE patterns)
+
+
 def typed_words(text: str) -> str:
     """What was typed, tidied: spaces collapsed, punctuation and NUL characters (which no stored
-    name holds, and which PostgreSQL cannot compare with) left out."""
-    return " ".join(text.replace("\x00", "").strip().strip("?.!,'\"").split())
+    name holds, and which PostgreSQL cannot compare with) left out, cut at the longest name."""
+    return " ".join(text.replace("\x00", "").strip().strip("?.!,'\"").split())[:MAX_TYPED]
 
 
 def find_contacts(session: Session, user: User, text: str, limit: int = 5) -> list[Match]:
@@ -236,7 +239,7 @@ def _company_score(typed: str, company: Match | None) -> float:
 
 def find_campaigns(session: Session, user: User, text: str, limit: int = 5) -> list[Match]:
     """Visible campaigns named by `text` (words of the name, typos forgiven), newest first among equals."""
-    typed = " ".join(text.strip().strip("?.!,'\"").split())
+    typed = typed_words(text)
     words = [w for w in typed.lower().split() if len(w) >= 3 or w.isdigit()]
     if not words:
         return []

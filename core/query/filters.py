@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import ColumnElement, Date, DateTime, Float, Integer, String, and_, func, not_, or_
+from sqlalchemy import ColumnElement, Date, DateTime, Float, Integer, String, and_, false, func, not_, or_
 from sqlalchemy.sql.elements import ColumnElement as Column
 
 from core.errors import ValidationError
@@ -127,6 +127,9 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+MAX_PREFIX = 1_000  # characters: names and titles hold at most 300
+
+
 def prefix_match(column: Any, prefix: str) -> ColumnElement[bool]:
     """lower(column) starts with `prefix`, written so the lower(column) index serves it.
 
@@ -134,6 +137,8 @@ def prefix_match(column: Any, prefix: str) -> ColumnElement[bool]:
     the LIKE keeps the match exact whatever the collation puts inside the range.
     """
     prefix = prefix.replace("\x00", "")  # typed into a search box: nothing stored holds one
+    if len(prefix) > MAX_PREFIX:  # longer than any name; SQLite refuses LIKE patterns over 50 kB
+        return false()
     lowered = func.lower(column)
     if not prefix or ord(prefix[-1]) >= 0x10FFFF:  # no next prefix: the LIKE alone
         return condition(column, "starts with", prefix)

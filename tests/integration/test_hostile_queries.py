@@ -9,7 +9,7 @@ from typing import Any
 
 import pydantic
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import Engine
@@ -119,10 +119,12 @@ def test_hostile_grid_listing_and_search(engine: Engine, crm: dict[str, User]) -
 def test_hostile_search_boxes(engine: Engine, crm: dict[str, User]) -> None:
     @HOSTILE
     @given(typed=st.one_of(hostile_text, st.sampled_from(TEXTS), st.just("\U0010ffff")))
+    @example(typed="é" * 25_000)  # found in CI: a 50 kB LIKE pattern is "too complex" for SQLite
     def search(typed: str) -> None:
         count("search box")
         with Session(engine) as session:
-            for find in (people.find_contacts, people.find_companies, people.find_deals):
+            for find in (people.find_contacts, people.find_companies, people.find_deals,
+                         people.find_campaigns):
                 for match in find(session, crm["sam"], typed):
                     assert match.id is not None
             search_contacts(session, crm["sam"], typed)

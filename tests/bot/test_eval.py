@@ -35,31 +35,32 @@ class Result:
     verdict: Verdict
 
 
-def test_assistant_eval(engine: Engine, admin: User, manager: User, staff: User, other_staff: User,
-                        outsider: User, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture
+def world(engine: Engine, admin: User, manager: User, staff: User, other_staff: User,
+          outsider: User) -> dict[str, User]:
     users = {user.username: user for user in (admin, manager, staff, other_staff, outsider)}
     insert_world(engine, users)
-    with Session(engine, expire_on_commit=False) as session:
-        assistant = Assistant(session, use_llm=False, log_conversation=False)
-        results = run(assistant, session, users, all_questions())
-    counts = Counter(result.verdict.outcome for result in results)
-    summary = report(results, engine.dialect.name)
-    with capsys.disabled():
-        print("\n" + summary)
-    if counts["wrong"] or counts["correct"] < PASS_RATE * len(results):
-        pytest.fail(f"needs at least {PASS_RATE:.0%} correct and nothing wrong:\n{summary}", pytrace=False)
+    return users
 
 
-def test_assistant_holdout(engine: Engine, admin: User, manager: User, staff: User, other_staff: User,
-                           outsider: User, capsys: pytest.CaptureFixture[str]) -> None:
+def test_assistant_eval(engine: Engine, world: dict[str, User], capsys: pytest.CaptureFixture[str]) -> None:
+    score(engine, world, all_questions(), "assistant eval", capsys)
+
+
+def test_assistant_holdout(engine: Engine, world: dict[str, User],
+                           capsys: pytest.CaptureFixture[str]) -> None:
     """The held-out paraphrases (tests/bot/holdout.py): same bar, reported on a line of its own."""
-    users = {user.username: user for user in (admin, manager, staff, other_staff, outsider)}
-    insert_world(engine, users)
+    score(engine, world, [*holdout_questions(), *second_holdout()], "assistant holdout", capsys)
+
+
+def score(engine: Engine, users: dict[str, User], questions: list[Question], name: str,
+          capsys: pytest.CaptureFixture[str]) -> None:
+    """Ask every question, print the failures and the score line, fail below the bar."""
     with Session(engine, expire_on_commit=False) as session:
         assistant = Assistant(session, use_llm=False, log_conversation=False)
-        results = run(assistant, session, users, [*holdout_questions(), *second_holdout()])
+        results = run(assistant, session, users, questions)
     counts = Counter(result.verdict.outcome for result in results)
-    summary = report(results, engine.dialect.name, "assistant holdout")
+    summary = report(results, engine.dialect.name, name)
     with capsys.disabled():
         print("\n" + summary)
     if counts["wrong"] or counts["correct"] < PASS_RATE * len(results):

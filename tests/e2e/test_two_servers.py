@@ -6,20 +6,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from core.config import today
 from core.db import make_engine
 from core.demo import DEMO_PASSWORD, generate_demo
 from core.migrate import upgrade
+from tests.conftest import scratch_pg_database
 from tests.e2e.conftest import ARTIFACTS, CHROMIUM_FLAGS, chromium_path, serve, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -29,22 +28,12 @@ PG_URL = os.environ.get("CRM_TEST_DATABASE_URL", "")
 @pytest.fixture
 def shared_database() -> Iterator[str]:
     """A fresh PostgreSQL database with the small demo in it, dropped afterwards."""
-    if not PG_URL:
-        pytest.skip("needs PostgreSQL: set CRM_TEST_DATABASE_URL (CI always does)")
-    server = make_url(PG_URL).set(drivername="postgresql+psycopg")
-    name = f"crm_two_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    upgrade(engine)
-    generate_demo(engine, contacts=300)
-    engine.dispose()
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_pg_database("crm_two") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        generate_demo(engine, contacts=300)
+        engine.dispose()
+        yield url
 
 
 def sign_in(page, base_url: str) -> None:  # type: ignore[no-untyped-def]

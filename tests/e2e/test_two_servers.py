@@ -5,7 +5,6 @@ the database's data version, never by the process)."""
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import date
@@ -22,7 +21,6 @@ from tests.conftest import scratch_pg_database
 from tests.e2e.conftest import ARTIFACTS, CHROMIUM_FLAGS, chromium_path, serve, wait_idle
 
 pytestmark = pytest.mark.e2e
-PG_URL = os.environ.get("CRM_TEST_DATABASE_URL", "")
 
 
 @pytest.fixture

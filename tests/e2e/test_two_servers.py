@@ -50,13 +50,18 @@ def open_page(page, title: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def ask(page, question: str) -> str:  # type: ignore[no-untyped-def]
-    """Type a question in the chat; the text of the newest answer."""
+    """Type a question in the chat; the text of the assistant's answer to it."""
+    wait_idle(page)  # the conversation so far is drawn, so the count below is all of it
     answers = page.locator("[data-testid=stChatMessage]")
     before = answers.count()
     box = page.locator("[data-testid=stChatInput] textarea")
     box.fill(question)
     box.press("Enter")
-    page.wait_for_function(f"document.querySelectorAll('[data-testid=stChatMessage]').length >= {before + 2}")
+    # The answer is there when the newest message is the assistant's (its avatar reads smart_toy),
+    # after the question's own message.
+    page.wait_for_function(
+        "n => { const m = document.querySelectorAll('[data-testid=stChatMessage]');"
+        " return m.length >= n && m[m.length - 1].innerText.includes('smart_toy'); }", arg=before + 2)
     wait_idle(page)
     return str(answers.last.inner_text())
 

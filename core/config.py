@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     smtp_sender: str = "crm@localhost"
     smtp_timeout_s: float = 10.0
+    # Memory kept for analytics and query results per process (see core.analytics.cache).
+    cache_mb: float = 400
 
 
 @lru_cache(maxsize=1)

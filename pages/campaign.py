@@ -16,10 +16,11 @@ from core.models import Campaign, Contact, User
 from core.models.base import CAMPAIGN_CHANNELS
 from core.query.filters import OPERATORS
 from core.services import campaign_templates as templates
-from core.services.campaign_audience import Audience, add_recipients_from_filter
+from core.services.campaign_audience import AudienceCounts, add_recipients_from_filter
 from core.services.campaign_responses import DELIVERY, RESPONSES, import_responses, record_response
-from core.services.campaign_sending import plan_send, send_campaign
+from core.services.campaign_sending import send_campaign
 from core.services.campaigns import (
+    audience_overview,
     campaigns,
     campaigns_for,
     contact_labels,
@@ -70,7 +71,7 @@ def new_campaign(session: Session, user: User) -> None:
             st.rerun()
 
 
-def audience_tab(session: Session, user: User, campaign: Campaign, reach: Audience) -> None:
+def audience_tab(session: Session, user: User, campaign: Campaign, reach: AudienceCounts) -> None:
     names = {s.id: s.name for s in segments_for(session, user)}
     options = [None, *names]
     segment = st.selectbox("Saved segment", options, key=f"campaign:{campaign.id}:segment",
@@ -78,8 +79,8 @@ def audience_tab(session: Session, user: User, campaign: Campaign, reach: Audien
                            format_func=lambda i: "— none —" if i is None else names[i])
     if segment != campaign.segment_id:
         save(session, user, campaign, {"segment_id": segment}, "Audience saved.")
-    charts.kpis({"Will receive it": charts.number(len(reach.eligible)),
-                 "Already sent": charts.number(len(reach.already_sent)),
+    charts.kpis({"Will receive it": charts.number(reach.eligible),
+                 "Already sent": charts.number(reach.already_sent),
                  "Excluded": charts.number(reach.excluded_count)},
                 helps={"Excluded": "Unsubscribed, without consent for this channel, without an address or "
                                    "number for it, or not visible to you."})
@@ -97,7 +98,7 @@ def audience_tab(session: Session, user: User, campaign: Campaign, reach: Audien
                 filters=[{"field": field, "op": op, "value": value}]), "Added {} contact(s).")
 
 
-def message_tab(session: Session, user: User, campaign: Campaign, reach: Audience) -> None:
+def message_tab(session: Session, user: User, campaign: Campaign, sample: list[int]) -> None:
     names = templates.placeholders(session)
     st.caption("Placeholders: " + " ".join(f"`{{{name}}}`" for name in names))
     with st.form(f"campaign:{campaign.id}:message", border=False):
@@ -106,7 +107,7 @@ def message_tab(session: Session, user: User, campaign: Campaign, reach: Audienc
         if st.form_submit_button("Save message", type="primary"):
             save(session, user, campaign, {"subject": subject, "body": body}, "Message saved.")
     st.markdown("**Preview**")
-    labels = contact_labels(session, (reach.eligible + reach.already_sent)[:200])
+    labels = contact_labels(session, sample)
     if not labels:
         st.caption("Add an audience to preview the message for a recipient.")
         return
@@ -123,10 +124,10 @@ def message_tab(session: Session, user: User, campaign: Campaign, reach: Audienc
         st.text(shown.body)
 
 
-def send_tab(session: Session, user: User, campaign: Campaign, reach: Audience) -> None:
-    count = len(reach.eligible)
+def send_tab(session: Session, user: User, campaign: Campaign, reach: AudienceCounts) -> None:
+    count = reach.eligible
     what = {"email": "emails", "sms": "text messages", "phone": "call tasks"}[campaign.channel]
-    st.write(f"Sending now creates **{count:,}** {what}; {len(reach.already_sent):,} recipient(s) were sent "
+    st.write(f"Sending now creates **{count:,}** {what}; {reach.already_sent:,} recipient(s) were sent "
              f"already and will not be sent again; {reach.excluded_count:,} are excluded.")
     key = f"campaign:{campaign.id}:confirm"
     if not st.session_state.get(key):
@@ -146,7 +147,7 @@ def send_tab(session: Session, user: User, campaign: Campaign, reach: Audience) 
         st.rerun()
 
 
-def recipients_tab(session: Session, user: User, campaign: Campaign, reach: Audience) -> None:
+def recipients_tab(session: Session, user: User, campaign: Campaign, reach: AudienceCounts) -> None:
     page = int(st.number_input("Page", min_value=1, value=1, step=1, key=f"campaign:{campaign.id}:page"))
     frame, total = recipients_table(session, user, campaign.id, page=page, page_size=PAGE_SIZE)
     st.caption(f"{total:,} recipient(s) you can see. Change a status or response, then save; 'interested' "
@@ -190,7 +191,7 @@ def save_edits(session: Session, user: User, campaign: Campaign, frame: pd.DataF
     st.rerun()
 
 
-def results_tab(session: Session, user: User, campaign: Campaign, reach: Audience) -> None:
+def results_tab(session: Session, user: User, campaign: Campaign, reach: AudienceCounts) -> None:
     results = campaign_results(session, user, campaign.id)
     charts.kpis({"Sent": charts.number(results.sent), "Delivered": charts.number(results.delivered),
                  "Response rate": charts.percent(results.response_rate, 1),
@@ -239,9 +240,13 @@ with db_session() as session:
         st.info("No campaign yet: create one above.", icon=":material/campaign:")
         st.stop()
     st.caption(f"{campaign.channel} campaign · {campaign.status} · #{campaign.id}")
-    _, reach = plan_send(session, user, campaign.id)
+    try:
+        reach, sample = audience_overview(session, user, campaign)
+    except CRMError as error:  # e.g. its saved segment was deleted
+        st.error(error_text(error))
+        reach, sample = AudienceCounts(), []
     tabs = st.tabs(["Audience", "Message", "Send", "Recipients", "Results"])
-    for tab, render in zip(tabs, (audience_tab, message_tab, send_tab, recipients_tab, results_tab),
-                           strict=True):
+    for tab, render, what in zip(tabs, (audience_tab, message_tab, send_tab, recipients_tab, results_tab),
+                                 (reach, sample, reach, reach, reach), strict=True):
         with tab:
-            render(session, user, campaign, reach)
+            render(session, user, campaign, what)

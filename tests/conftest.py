@@ -39,6 +39,17 @@ def pinned_today(monkeypatch: pytest.MonkeyPatch) -> Iterator[date]:
     config.get_settings.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def cold_result_cache() -> Iterator[None]:
+    """Each test starts with an empty result cache: a PostgreSQL test database is emptied and its
+    ids restart between tests, so two tests can reach the same data version with other data."""
+    from core.analytics import cache
+
+    cache.RESULTS.clear()
+    yield
+    cache.RESULTS.clear()
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"

@@ -1,23 +1,27 @@
 """One campaign's results: the response funnel, and the deals and orders that followed it.
 
-The funnel, the rates and the revenue come from `campaigns.campaign_performance` (see its rules);
-the answers are counted from the recorded responses; deals count when a recipient's deal was
-created after they were sent the campaign and within the same window as orders (30 days).
+The funnel, the rates and the revenue follow the rules of `campaigns.campaign_performance` (see
+there), counted in the database by GROUP BY; the answers are counted from the recorded responses;
+deals count when a recipient's deal was created after they were sent the campaign and within the
+same window as orders (30 days).
 "Followed" is not "caused": a deal or an order may have happened anyway.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, distinct, func, select, true
 from sqlmodel import Session
 
-from core.analytics._frames import days_between, to_datetime
-from core.analytics.campaigns import campaign_performance
-from core.analytics.loaders import campaign_orders_frame, read_frame, recipients_frame
-from core.models import CampaignRecipient, Deal, User
+from core.analytics.cache import cached, user_scope
+from core.analytics.campaigns import FUNNEL, STEPS
+from core.analytics.version import QUERY_MODELS, data_version
+from core.models import CampaignRecipient, Contact, Deal, Order, OrderLine, User
+from core.models.base import NOT_SOLD_ORDER_STATUSES
+from core.query.sqlfuncs import days_between
 from core.services.permissions import visible_clause
 from core.services.records import get_record
 
@@ -53,46 +57,93 @@ class CampaignResults:
 
 def campaign_results(session: Session, user: User, campaign_id: int,
                      window_days: int = WINDOW_DAYS) -> CampaignResults:
-    """The results of one campaign the user may see (NotFound otherwise)."""
+    """The results of one campaign the user may see (NotFound otherwise), counted in the database
+    (a campaign of half a million recipients is a few GROUP BYs, not a frame of every recipient),
+    cached per data version and reader."""
     get_record(session, user, "campaigns", campaign_id)
-    recipients = recipients_frame(session, user, campaign_id)
-    orders = campaign_orders_frame(session, user, campaign_id)
-    row = campaign_performance(recipients, orders, window_days=window_days)
-    perf = row.iloc[0] if not row.empty else pd.Series(dtype=object)
-    statuses = dict(session.execute(
-        select(CampaignRecipient.status, func.count()).where(
-            CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.deleted_at.is_(None))
-        .group_by(CampaignRecipient.status)).all())
-    answers = dict(session.execute(
-        select(CampaignRecipient.response, func.count()).where(
-            CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.deleted_at.is_(None),
-            CampaignRecipient.response.is_not(None))
-        .group_by(CampaignRecipient.response)).all())
-    deals, amount = _deals_after(session, user, recipients, window_days)
-    sent, bounced = int(perf.get("sent", 0)), int(perf.get("bounced", 0))
-    rate = perf.get("response_rate")
+    return cached("campaign-results", data_version(session, QUERY_MODELS), user_scope(user),
+                  (campaign_id, window_days), lambda: _results(session, user, campaign_id, window_days))
+
+
+def _results(session: Session, user: User, campaign_id: int, window_days: int) -> CampaignResults:
+    live = (CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.deleted_at.is_(None))
+    answer = func.coalesce(CampaignRecipient.response, CampaignRecipient.status)
+    groups = session.execute(select(answer, CampaignRecipient.sent_at.is_not(None), func.count())
+                             .where(*live).group_by(answer, CampaignRecipient.sent_at.is_not(None))).all()
+    steps = _steps([(str(raw), bool(dated), int(count)) for raw, dated, count in groups])
+    statuses = dict(session.execute(select(CampaignRecipient.status, func.count()).where(*live)
+                                    .group_by(CampaignRecipient.status)).all())
+    answers = dict(session.execute(select(CampaignRecipient.response, func.count()).where(
+        *live, CampaignRecipient.response.is_not(None)).group_by(CampaignRecipient.response)).all())
+    # Sent, as the funnel counts it: a send time, and an answer that is not (read as) pending.
+    pending = sorted({raw for raw, _, _ in groups if _normal(raw) == "pending"})
+    sent_rows = and_(*live, CampaignRecipient.sent_at.is_not(None),
+                     answer.not_in(pending) if pending else true())
+    ordered, revenue = _orders_after(session, user, sent_rows, window_days)
+    deals, amount = _deals_after(session, user, and_(*live, CampaignRecipient.sent_at.is_not(None)),
+                                 window_days)
+    sent = steps["sent"]
     return CampaignResults(
-        recipients=len(recipients), pending=int(statuses.get("pending", 0)),
-        failed=int(statuses.get("failed", 0)), sent=sent, bounced=bounced, delivered=sent - bounced,
-        opened=int(perf.get("opened", 0)), clicked=int(perf.get("clicked", 0)),
+        recipients=steps["recipients"], pending=int(statuses.get("pending", 0)),
+        failed=int(statuses.get("failed", 0)), sent=sent, bounced=steps["bounced"],
+        delivered=sent - steps["bounced"], opened=steps["opened"], clicked=steps["clicked"],
         answers={name: int(answers.get(name, 0)) for name in ANSWERS},
-        response_rate=None if rate is None or pd.isna(rate) else float(rate),
-        ordered=int(perf.get("converted", 0)), revenue=float(perf.get("revenue", 0.0)),
-        deals=deals, deal_amount=amount, window_days=window_days)
+        response_rate=steps["responded"] / sent if sent else None,
+        ordered=ordered, revenue=revenue, deals=deals, deal_amount=amount, window_days=window_days)
 
 
-def _deals_after(session: Session, user: User, recipients: pd.DataFrame,
+def _normal(status: str) -> str:
+    return status.strip().lower()
+
+
+def _steps(groups: list[tuple[str, bool, int]]) -> dict[str, int]:
+    """Funnel counts from (answer, has a send time, recipients) groups, by the rules of
+    `campaigns.recipient_steps` (an unknown answer counts as sent when a send time is recorded)."""
+    totals = dict.fromkeys(("recipients", *STEPS, "bounced"), 0)
+    for raw, dated, count in groups:
+        status = _normal(raw)
+        flags = FUNNEL.get(status, (int(dated), 0, 0, 0))
+        totals["recipients"] += count
+        for step, flag in zip(STEPS, flags, strict=True):
+            totals[step] += flag * count
+        totals["bounced"] += count if status == "bounced" else 0
+    return totals
+
+
+def _within(later: Any, sent_at: Any, window_days: int) -> ColumnElement[bool]:
+    """0 < later - sent_at <= window, compared in whole seconds (julianday's float arithmetic would
+    put a difference of exactly 30 days a hair either side)."""
+    seconds = func.round(days_between(later, sent_at) * 86400)
+    return and_(seconds > 0, seconds <= window_days * 86400)
+
+
+def _orders_after(session: Session, user: User, sent_rows: ColumnElement[bool],
+                  window_days: int) -> tuple[int, float]:
+    """Recipients sent the campaign who ordered within the window after, and the revenue of those
+    orders (visible, sold orders of live contacts; an order's amount is the sum of its lines).
+    Read from each sent recipient through the orders' (contact, date) index, never every order."""
+    line_amount = func.coalesce(OrderLine.quantity * OrderLine.unit_price, 0.0)
+    row = session.execute(
+        select(func.count(distinct(CampaignRecipient.id)), func.coalesce(func.sum(line_amount), 0.0))
+        .select_from(CampaignRecipient)
+        .join(Order, and_(Order.contact_id == CampaignRecipient.contact_id,
+                          Order.ordered_at > CampaignRecipient.sent_at))
+        .join(Contact, and_(Contact.id == Order.contact_id, Contact.deleted_at.is_(None)))
+        .outerjoin(OrderLine, OrderLine.order_id == Order.id)
+        .where(sent_rows, _within(Order.ordered_at, CampaignRecipient.sent_at, window_days),
+               visible_clause(user, Order), Order.deleted_at.is_(None),
+               Order.status.not_in(NOT_SOLD_ORDER_STATUSES))).one()
+    return int(row[0]), round(float(row[1]), 2)
+
+
+def _deals_after(session: Session, user: User, sent_rows: ColumnElement[bool],
                  window_days: int) -> tuple[int, float]:
-    """Deals (visible to the user) of recipients created within the window after they were sent."""
-    sent = recipients.dropna(subset=["sent_at"])
-    if sent.empty:
-        return 0, 0.0
-    ids = [int(i) for i in sent["contact_id"].unique()]
-    frames = [read_frame(session, select(Deal.id, Deal.contact_id, Deal.created_at, Deal.amount).where(
-        Deal.contact_id.in_(ids[start:start + 500]), Deal.deleted_at.is_(None),
-        visible_clause(user, Deal)), ("created_at",)) for start in range(0, len(ids), 500)]
-    deals = pd.concat(frames, ignore_index=True)
-    pairs = deals.merge(sent[["contact_id", "sent_at"]], on="contact_id")
-    after = days_between(to_datetime(pairs["created_at"]), to_datetime(pairs["sent_at"]))
-    chosen = pairs[(after > 0) & (after <= window_days)].drop_duplicates("id")
-    return len(chosen), float(pd.to_numeric(chosen["amount"]).sum())
+    """Deals (visible to the user) of recipients created within the window after they were sent.
+    A contact is a campaign's recipient once at most, so each deal pairs with one recipient."""
+    row = session.execute(
+        select(func.count(), func.coalesce(func.sum(Deal.amount), 0.0)).select_from(CampaignRecipient)
+        .join(Deal, and_(Deal.contact_id == CampaignRecipient.contact_id,
+                         Deal.created_at > CampaignRecipient.sent_at))
+        .where(sent_rows, _within(Deal.created_at, CampaignRecipient.sent_at, window_days),
+               Deal.deleted_at.is_(None), visible_clause(user, Deal))).one()
+    return int(row[0]), float(row[1])

@@ -11,17 +11,23 @@ from sqlmodel import Session
 
 from core.config import today
 from core.models import (
+    Activity,
     AuditLog,
     Campaign,
     CampaignRecipient,
+    Case,
+    Company,
     Contact,
+    CustomFieldDefinition,
     Deal,
     DealStageHistory,
     Order,
     OrderLine,
     Pipeline,
     Product,
+    Segment,
     Stage,
+    Task,
     User,
 )
 
@@ -30,6 +36,11 @@ from core.models import (
 VERSION_MODELS: tuple[type[Any], ...] = (
     Contact, Deal, DealStageHistory, Order, OrderLine, Campaign, CampaignRecipient, Stage, Pipeline,
     Product, User, AuditLog,
+)
+# Everything a QuerySpec can read: every fact and lookup table, and the saved segments and custom
+# fields a filter or dimension may name.
+QUERY_MODELS: tuple[type[Any], ...] = (
+    *VERSION_MODELS, Activity, Task, Case, Company, Segment, CustomFieldDefinition,
 )
 
 

@@ -8,12 +8,21 @@ Plain Python lists, not pandas: a query returns at most a few thousand grouped r
 importing pandas keeps `crm ask` quick to start (the frame is built only when a page asks for it).
 Values come back as plain Python numbers: counts as int, currency rounded to cents, days to two
 decimals, rates as fractions between 0 and 1.
+
+Results are cached per data version (see `core.analytics.version`) and reader scope, keyed by a
+hash of the spec: reports, the assistant and dashboards asking the same question twice get the
+kept rows back in about a millisecond, and any edit makes a new version, so the next call reads
+the database again. Metrics that compare with the current moment (overdue tasks, breached cases)
+are also keyed by the minute. Only the rows are kept; each caller gets its own QueryResult (and
+builds its own frame when it asks for one).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import Decimal
 from functools import cached_property, reduce
 from typing import TYPE_CHECKING, Any
@@ -21,8 +30,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
+from core.analytics.cache import cached, user_scope
+from core.analytics.version import QUERY_MODELS, data_version
+from core.config import now as clock_now
+from core.config import today as business_today
 from core.models import User
-from core.query.catalog import Metric, describe_catalog
+from core.query.catalog import METRICS, NOW, Metric, describe_catalog, resolve_metric
 from core.query.compiler import CompiledPart, CompiledQuery, compile_query
 from core.query.spec import QuerySpec
 from core.query.timerange import TimeRange
@@ -63,8 +76,48 @@ class QueryResult:
         return self.rows[row][index] if len(self.rows) > row else None
 
 
-def run_query(session: Session, spec: QuerySpec, user: User, *, today: Any = None) -> QueryResult:
-    """Answer `spec` for `user` from the database behind `session`."""
+def run_query(session: Session, spec: QuerySpec, user: User, *, today: Any = None,
+              cache: bool = True) -> QueryResult:
+    """Answer `spec` for `user` from the database behind `session` (from the cache when the data,
+    the reader's scope and the business date are unchanged; `cache=False` always reads)."""
+    if not cache:
+        return _run(session, spec, user, today)
+    day = today or business_today()
+    version = data_version(session, QUERY_MODELS)
+    args = (spec_key(spec), day.isoformat(), _moment_key(spec))
+    kept = cached("run_query", version, user_scope(user), args,
+                  lambda: _kept(_run(session, spec, user, today)))
+    return replace(kept, spec=spec, rows=[list(row) for row in kept.rows], params=dict(kept.params),
+                   ids=list(kept.ids), metrics=list(kept.metrics), units=dict(kept.units),
+                   notes=list(kept.notes), columns=list(kept.columns))
+
+
+def spec_key(spec: QuerySpec) -> str:
+    """A stable hash of what the spec asks: the same question gives the same key in every process."""
+    text = spec.model_dump_json()
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _moment_key(spec: QuerySpec) -> str:
+    """The current minute when a metric compares with the current moment (overdue, breached), so
+    a kept figure is at most a minute behind the clock; '' when the clock does not matter."""
+    if not any(_uses_clock(resolve_metric(name)) for name in spec.metrics):
+        return ""
+    return clock_now().strftime("%Y-%m-%dT%H:%M")
+
+
+def _uses_clock(metric: Metric) -> bool:
+    if metric.ratio:
+        return any(_uses_clock(METRICS[name]) for name in metric.ratio)
+    return any(value == NOW for _, _, value in metric.where)
+
+
+def _kept(result: QueryResult) -> QueryResult:
+    """What the cache keeps: the rows and their description, never a frame built from them."""
+    return replace(result, rows=[tuple(row) for row in result.rows])  # type: ignore[misc]
+
+
+def _run(session: Session, spec: QuerySpec, user: User, today: date | None) -> QueryResult:
     compiled = compile_query(spec, user, today=today, session=session)
     parts = [_fetch(session, part) for part in compiled]
     keys = [d.id for d in compiled.dimensions]

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, null, or_, select, true, union_all
 from sqlmodel import Session
 
 from core.errors import NotFound, ValidationError
@@ -28,6 +28,7 @@ CONSENT = {"email": "consent_email", "phone": "consent_phone", "sms": "consent_s
 MISSING = {"email": "no email address", "phone": "no phone number", "sms": "no mobile or phone number"}
 NOT_VISIBLE = "deleted, or not visible to you"
 UNSUBSCRIBED = "unsubscribed"
+ELIGIBLE, ALREADY_SENT = "eligible", "already sent"  # the other two outcomes, for the SQL count
 
 
 def chunks(ids: list[int], size: int = CHUNK) -> Iterable[list[int]]:
@@ -93,12 +94,98 @@ def audience(session: Session, user: User, campaign: Campaign) -> Audience:
 
 
 def _segment_ids(session: Session, user: User, campaign: Campaign) -> list[int]:
+    members = _segment_query(session, user, campaign)
+    return [] if members is None else list(session.scalars(members))
+
+
+def _segment_query(session: Session, user: User, campaign: Campaign) -> Select[Any] | None:
     if campaign.segment_id is None:
-        return []
+        return None
     segment = session.get(Segment, campaign.segment_id)
     if segment is None or segment.deleted_at is not None:
         raise NotFound(f"The campaign's segment (#{campaign.segment_id}) no longer exists; choose another.")
-    return list(session.scalars(segment_members(session, user, segment.name)))
+    return segment_members(session, user, segment.name)
+
+
+# ---- the same audience counted in the database, for the campaign page --------------------------------
+
+
+@dataclass(frozen=True)
+class AudienceCounts:
+    """How many contacts a send would reach, were sent already, and are excluded (by reason):
+    `audience()`'s figures without reading every recipient."""
+
+    eligible: int = 0
+    already_sent: int = 0
+    excluded: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def excluded_count(self) -> int:
+        return sum(self.excluded.values())
+
+    def report(self) -> list[dict[str, Any]]:
+        rows = [{"reason": reason, "contacts": count} for reason, count in self.excluded.items()]
+        return sorted(rows, key=lambda row: (-row["contacts"], row["reason"]))
+
+
+def audience_counts(session: Session, user: User, campaign: Campaign) -> AudienceCounts:
+    """`audience()` counted by one GROUP BY: each candidate (recipient or segment member) gets the
+    outcome `audience()` would give it, in SQL."""
+    candidates = _outcomes(session, user, campaign)
+    rows = session.execute(select(candidates.c.outcome, func.count()).where(candidates.c.outcome.is_not(None))
+                           .group_by(candidates.c.outcome)).all()
+    counts = {str(name): int(count) for name, count in rows}
+    return AudienceCounts(eligible=counts.pop(ELIGIBLE, 0), already_sent=counts.pop(ALREADY_SENT, 0),
+                          excluded=counts)
+
+
+def audience_sample(session: Session, user: User, campaign: Campaign, limit: int = 200) -> list[int]:
+    """The first `limit` contact ids of the eligible, then of the already sent, by id: the
+    recipients a preview may pick from (each list read in id order, stopping at `limit`)."""
+    candidates = _outcomes(session, user, campaign)
+    chosen: list[int] = []
+    for outcome in (ELIGIBLE, ALREADY_SENT):
+        if len(chosen) < limit:
+            query = (select(candidates.c.contact_id).where(candidates.c.outcome == outcome)
+                     .order_by(candidates.c.contact_id).limit(limit - len(chosen)))
+            chosen += [int(i) for i in session.scalars(query)]
+    return chosen
+
+
+def _outcomes(session: Session, user: User, campaign: Campaign) -> Any:
+    """(contact_id, outcome) of every candidate, as `audience()` decides it: the live recipient
+    rows joined to their contact when it is live and visible, then the segment members without a
+    recipient row (members the sender may not see are not theirs to reach: left out)."""
+    visible = and_(Contact.deleted_at.is_(None), permissions.visible_clause(user, Contact))
+    live = (CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.deleted_at.is_(None))
+    resendable = CampaignRecipient.status.in_(RESENDABLE)
+    hidden = case((resendable, literal(NOT_VISIBLE)), else_=null())
+    outcome = case((Contact.id.is_(None), hidden), (~resendable, literal(ALREADY_SENT)),
+                   *_exclusions(campaign.channel), else_=literal(ELIGIBLE))
+    recipients = (select(CampaignRecipient.contact_id.label("contact_id"), outcome.label("outcome"))
+                  .select_from(CampaignRecipient)
+                  .outerjoin(Contact, and_(Contact.id == CampaignRecipient.contact_id, visible))
+                  .where(*live))
+    members = _segment_query(session, user, campaign)
+    if members is None:
+        return recipients.subquery("candidates")
+    newcomer = case(*_exclusions(campaign.channel), else_=literal(ELIGIBLE))  # no row yet: pending
+    added = select(CampaignRecipient.id).where(*live, CampaignRecipient.contact_id == Contact.id)
+    joining = (select(Contact.id.label("contact_id"), newcomer.label("outcome"))
+               .where(Contact.id.in_(members), visible, ~added.exists()))
+    return union_all(recipients, joining).subquery("candidates")
+
+
+def _exclusions(channel: str) -> list[tuple[ColumnElement[bool], Any]]:
+    """`exclusion_reason` as CASE branches, first reason first (NULL or '' counts as missing)."""
+    def missing(column: Any) -> ColumnElement[bool]:
+        return or_(column.is_(None), column == "")
+
+    address = (missing(Contact.email) if channel == "email"
+               else and_(missing(Contact.mobile), missing(Contact.phone)))
+    return [(Contact.unsubscribed.is_(true()), literal(UNSUBSCRIBED)),
+            (getattr(Contact, CONSENT[channel]).is_not(true()), literal(f"no {channel} consent")),
+            (address, literal(MISSING[channel]))]
 
 
 def matching_contacts(session: Session, user: User, filters: list[dict[str, Any]]) -> list[int]:

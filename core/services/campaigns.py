@@ -12,10 +12,19 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from core.analytics.cache import cached, user_scope
+from core.analytics.version import QUERY_MODELS, data_version
 from core.errors import ValidationError
 from core.models import Campaign, CampaignRecipient, Contact, Segment, User
 from core.services import campaign_templates, permissions
-from core.services.campaign_audience import add_recipients, add_recipients_from_filter, visible_contacts
+from core.services.campaign_audience import (
+    AudienceCounts,
+    add_recipients,
+    add_recipients_from_filter,
+    audience_counts,
+    audience_sample,
+    visible_contacts,
+)
 from core.services.records import EntityRules, EntityService, batch, check_references, get_record, use_case
 from core.services.schemas import CampaignIn
 
@@ -68,10 +77,28 @@ def campaigns_for(session: Session, user: User) -> list[Campaign]:
     return list(session.scalars(query.order_by(Campaign.id.desc())))
 
 
+def audience_overview(session: Session, user: User, campaign: Campaign,
+                      sample: int = 200) -> tuple[AudienceCounts, list[int]]:
+    """The campaign's audience counted in the database, and the first `sample` contacts a preview
+    may pick from; kept per data version and reader (the page reruns on every click)."""
+    key = (campaign.id, campaign.version, campaign.segment_id, campaign.channel, sample)
+    return cached("campaign-audience", data_version(session, QUERY_MODELS), user_scope(user), key,
+                  lambda: (audience_counts(session, user, campaign),
+                           audience_sample(session, user, campaign, sample)))
+
+
 def recipients_table(session: Session, user: User, campaign_id: int, *, page: int = 1,
                      page_size: int = 100) -> tuple[pd.DataFrame, int]:
-    """One page of the campaign's recipients the user may see (indexed by contact id), and the total."""
+    """One page of the campaign's recipients the user may see (indexed by contact id), and the
+    total; kept per data version and reader. The frame is shared: do not change it."""
     get_record(session, user, "campaigns", campaign_id)
+    return cached("campaign-recipients", data_version(session, QUERY_MODELS), user_scope(user),
+                  (campaign_id, max(1, page), page_size),
+                  lambda: _recipients_page(session, user, campaign_id, page, page_size))
+
+
+def _recipients_page(session: Session, user: User, campaign_id: int, page: int,
+                     page_size: int) -> tuple[pd.DataFrame, int]:
     where = (CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.deleted_at.is_(None),
              Contact.deleted_at.is_(None), permissions.visible_clause(user, Contact))
     total = session.scalar(select(func.count()).select_from(CampaignRecipient)

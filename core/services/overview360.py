@@ -9,7 +9,7 @@ records (company name, campaign name, stage name) are shown as the grids show th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,8 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from core.analytics.cache import cached, user_scope
+from core.analytics.version import QUERY_MODELS, data_version
 from core.config import now
 from core.errors import NotFound
 from core.models import (
@@ -212,7 +214,9 @@ def pipeline_board(session: Session, user: User, pipeline_id: int | None = None,
     """The stages in order, each with its visible deals (at most `per_stage` shown) and totals.
 
     Counts and amounts are SQL aggregates over every visible deal of a stage; the deals shown are
-    ranked in SQL (open stages: biggest first; won/lost stages: most recently closed first).
+    ranked in SQL per stage (open stages: biggest first; won/lost stages: most recently closed
+    first), each stage's top read through the (stage, closed_at, amount) index. The board is kept
+    per data version and reader; only the days in stage are worked out on each call (the clock moves).
     """
     choices = pipeline_choices(session)
     chosen = next((p for p in choices if p.id == pipeline_id), choices[0] if choices else None)
@@ -220,33 +224,56 @@ def pipeline_board(session: Session, user: User, pipeline_id: int | None = None,
         raise NotFound(f"There is no pipeline with id {pipeline_id}.")
     if chosen is None:
         return Board(None, "", [], per_stage)
+    board = cached("pipeline-board", data_version(session, QUERY_MODELS), user_scope(user),
+                   (chosen.id, per_stage), lambda: _board(session, user, chosen, per_stage))
+    moment = now()
+    return replace(board, columns=[replace(column, deals=_with_days(column.deals, moment))
+                                   for column in board.columns])
+
+
+def _board(session: Session, user: User, chosen: Match, per_stage: int) -> Board:
     scope = and_(Deal.pipeline_id == chosen.id, Deal.deleted_at.is_(None), visible_clause(user, Deal))
     totals = {row.stage_id: (int(row.count), float(row.amount)) for row in session.execute(
         select(Deal.stage_id, func.count().label("count"),
                func.coalesce(func.sum(Deal.amount), 0).label("amount")).where(scope).group_by(Deal.stage_id))}
-    shown = _board_deals(session, scope, per_stage)
+    stages = _stages(session, chosen.id)
+    shown = _board_deals(session, scope, [stage.id for stage in stages], per_stage)
     columns = []
-    for stage in _stages(session, chosen.id):
+    for stage in stages:
         count, amount = totals.get(stage.id, (0, 0.0))
         deals = shown[shown["stage_id"] == stage.id].drop(columns=["stage_id"]).reset_index(drop=True)
         columns.append(BoardColumn(stage, count, amount, deals))
     return Board(chosen.id, chosen.label, columns, per_stage)
 
 
-def _board_deals(session: Session, scope: ColumnElement[bool], per_stage: int) -> pd.DataFrame:
+BOARD_ORDER = (Deal.closed_at.desc(), Deal.amount.desc(), Deal.id)
+
+
+def _board_deals(session: Session, scope: ColumnElement[bool], stage_ids: list[int],
+                 per_stage: int) -> pd.DataFrame:
+    """The top `per_stage` deals of each stage (one small indexed query per stage), with their
+    company, owner and when they entered their current stage."""
+    ids: list[int] = []
+    for stage_id in stage_ids:
+        ids += session.scalars(select(Deal.id).where(scope, Deal.stage_id == stage_id)
+                               .order_by(*BOARD_ORDER).limit(per_stage)).all()
     owner = aliased(User, name="deal_owner")
-    rank = func.row_number().over(partition_by=Deal.stage_id, order_by=(
-        Deal.closed_at.desc(), Deal.amount.desc(), Deal.id)).label("rank")
-    ranked = (select(Deal.id, Deal.stage_id, Deal.title, Company.name.label("company"), Deal.amount,
-                     Deal.currency, owner.display_name.label("owner"), Deal.version, rank)
-              .outerjoin(Company, Company.id == Deal.company_id)
-              .outerjoin(owner, owner.id == Deal.owner_id).where(scope).subquery())
-    query = select(ranked).where(ranked.c.rank <= per_stage).order_by(ranked.c.stage_id, ranked.c.rank)
-    frame = _frame(session, query).drop(columns=["rank"])
-    entered = _entered_current_stage(session, [int(i) for i in frame["id"]])
-    moment = now()
-    frame["days_in_stage"] = [_days(entered.get(int(i)), moment) for i in frame["id"]]
+    query = (select(Deal.id, Deal.stage_id, Deal.title, Company.name.label("company"), Deal.amount,
+                    Deal.currency, owner.display_name.label("owner"), Deal.version)
+             .outerjoin(Company, Company.id == Deal.company_id)
+             .outerjoin(owner, owner.id == Deal.owner_id).where(Deal.id.in_(ids)))
+    frame = _frame(session, query)
+    order = {deal_id: place for place, deal_id in enumerate(ids)}
+    frame = frame.sort_values("id", key=lambda column: column.map(order)).reset_index(drop=True)
+    entered = _entered_current_stage(session, ids)
+    frame["entered_at"] = [entered.get(int(i)) for i in frame["id"]]
     return frame
+
+
+def _with_days(deals: pd.DataFrame, moment: datetime) -> pd.DataFrame:
+    """The deals with days_in_stage as of `moment` instead of when they entered it."""
+    days = [_days(entered, moment) for entered in deals["entered_at"]]
+    return deals.drop(columns=["entered_at"]).assign(days_in_stage=days)
 
 
 def _entered_current_stage(session: Session, deal_ids: list[int]) -> dict[int, datetime]:

@@ -3,13 +3,21 @@
 Figures are built with plotly from frames the core computed; `chart_with_data` shows one with an
 expander holding the same numbers as a table and a CSV download. Plotly reads a few HTML tags in
 labels, so text that may come from users (names, products) goes through `_text` first.
+
+Plotly express takes about a tenth of a second to build even a twelve-point chart, on every rerun
+of a page; a figure built from the same data and options is rebuilt from its kept description
+instead (a few milliseconds), see `_reused`.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import html
 import re
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -23,6 +31,54 @@ HEIGHT = 380
 _NOT_A_NAME = re.compile(r"[^a-z0-9]+")
 
 
+KEPT_FIGURES = 64
+KEPT_ROWS = 5000  # larger frames are not worth hashing and keeping
+_figures: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+_figures_lock = threading.Lock()
+
+
+def _fingerprint(value: Any) -> Any:
+    """A hashable stand-in for an argument; frames by their content (TypeError if not hashable)."""
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        if len(value) > KEPT_ROWS:
+            raise TypeError("too large to keep")
+        frame = value if isinstance(value, pd.DataFrame) else value.to_frame()
+        digest = hashlib.sha1(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+        return (type(value).__name__, tuple(map(str, frame.columns)), tuple(map(str, frame.dtypes)),
+                digest.hexdigest())
+    if isinstance(value, (list, tuple)):
+        return tuple(_fingerprint(item) for item in value)
+    if isinstance(value, dict):
+        return tuple(sorted((str(key), _fingerprint(item)) for key, item in value.items()))
+    hash(value)
+    return value
+
+
+def _reused(build: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
+    """Keep the description of each figure `build` makes, keyed by its arguments' content."""
+
+    @functools.wraps(build)
+    def wrapper(*args: Any, **kwargs: Any) -> go.Figure:
+        try:
+            key = (build.__name__, _fingerprint(args), _fingerprint(kwargs))
+        except TypeError:  # unhashable cells, or a large frame: build it
+            return build(*args, **kwargs)
+        with _figures_lock:
+            kept = _figures.get(key)
+            if kept is not None:
+                _figures.move_to_end(key)
+        if kept is not None:
+            return go.Figure(kept)
+        figure = build(*args, **kwargs)
+        with _figures_lock:
+            _figures[key] = figure.to_dict()
+            while len(_figures) > KEPT_FIGURES:
+                _figures.popitem(last=False)
+        return figure
+
+    return wrapper
+
+
 def _text(values: Any) -> list[str]:
     """Labels as inert text: plotly would otherwise read <b>, <a href=...> and the like as markup."""
     return [html.escape(str(value), quote=False) for value in values]
@@ -34,6 +90,7 @@ def _layout(figure: go.Figure, title: str | None = None, height: int = HEIGHT) -
     return figure
 
 
+@_reused
 def funnel(stages: Sequence[Any], counts: Sequence[int], title: str | None = None) -> go.Figure:
     """Deals per stage, each bar labelled with its count and its share of the previous and first."""
     trace = go.Funnel(y=_text(stages), x=[int(c) for c in counts],
@@ -41,6 +98,7 @@ def funnel(stages: Sequence[Any], counts: Sequence[int], title: str | None = Non
     return _layout(go.Figure(trace), title)
 
 
+@_reused
 def bar(frame: pd.DataFrame, x: str, y: str, *, title: str | None = None, color: str | None = None,
         horizontal: bool = False, percent: bool = False, labels: dict[str, str] | None = None) -> go.Figure:
     """Bars of `y` per `x` (or per `y` along `x` when horizontal); `percent` formats the value axis."""
@@ -56,6 +114,7 @@ def bar(frame: pd.DataFrame, x: str, y: str, *, title: str | None = None, color:
     return _layout(figure, title)
 
 
+@_reused
 def line(frame: pd.DataFrame, x: str, y: str, *, title: str | None = None, color: str | None = None,
          percent: bool = False, labels: dict[str, str] | None = None) -> go.Figure:
     shown = _escaped(frame, [x, color] if color else [x], keep=y)
@@ -66,6 +125,7 @@ def line(frame: pd.DataFrame, x: str, y: str, *, title: str | None = None, color
     return _layout(figure, title)
 
 
+@_reused
 def heatmap(matrix: pd.DataFrame, *, title: str | None = None, x_title: str = "", y_title: str = "",
             percent: bool = True) -> go.Figure:
     """A matrix as coloured cells with the value printed in each; blanks (NaN) stay empty.
@@ -85,6 +145,7 @@ def heatmap(matrix: pd.DataFrame, *, title: str | None = None, x_title: str = ""
     return _layout(figure, title, height=max(HEIGHT, 22 * len(values) + 80))
 
 
+@_reused
 def treemap(frame: pd.DataFrame, label: str, size: str, *, color: str | None = None, root: str = "All",
             title: str | None = None, hover: Sequence[str] = ()) -> go.Figure:
     """Boxes sized by `size` (rows with 0 left out: a treemap cannot draw them), coloured by `color`."""

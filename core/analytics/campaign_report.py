@@ -68,15 +68,21 @@ def campaign_results(session: Session, user: User, campaign_id: int,
 def _results(session: Session, user: User, campaign_id: int, window_days: int) -> CampaignResults:
     live = (CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.deleted_at.is_(None))
     answer = func.coalesce(CampaignRecipient.response, CampaignRecipient.status)
-    groups = session.execute(select(answer, CampaignRecipient.sent_at.is_not(None), func.count())
-                             .where(*live).group_by(answer, CampaignRecipient.sent_at.is_not(None))).all()
-    steps = _steps([(str(raw), bool(dated), int(count)) for raw, dated, count in groups])
-    statuses = dict(session.execute(select(CampaignRecipient.status, func.count()).where(*live)
-                                    .group_by(CampaignRecipient.status)).all())
-    answers = dict(session.execute(select(CampaignRecipient.response, func.count()).where(
-        *live, CampaignRecipient.response.is_not(None)).group_by(CampaignRecipient.response)).all())
+    dated = CampaignRecipient.sent_at.is_not(None)
+    # One pass over the recipients: every figure below is a sum over these few groups.
+    keys = (CampaignRecipient.status, CampaignRecipient.response, dated)
+    groups = [(str(status), response, bool(sent), int(count)) for status, response, sent, count in
+              session.execute(select(*keys, func.count()).where(*live).group_by(*keys)).all()]
+    steps = _steps([(_answer(status, response), sent, count) for status, response, sent, count in groups])
+    statuses: dict[str, int] = {}
+    answers: dict[str, int] = {}
+    for status, response, _, count in groups:
+        statuses[status] = statuses.get(status, 0) + count
+        if response is not None:
+            answers[response] = answers.get(response, 0) + count
     # Sent, as the funnel counts it: a send time, and an answer that is not (read as) pending.
-    pending = sorted({raw for raw, _, _ in groups if _normal(raw) == "pending"})
+    pending = sorted({_answer(status, response) for status, response, _, _ in groups
+                      if _normal(_answer(status, response)) == "pending"})
     sent_rows = and_(*live, CampaignRecipient.sent_at.is_not(None),
                      answer.not_in(pending) if pending else true())
     ordered, revenue = _orders_after(session, user, sent_rows, window_days)
@@ -90,6 +96,11 @@ def _results(session: Session, user: User, campaign_id: int, window_days: int) -
         answers={name: int(answers.get(name, 0)) for name in ANSWERS},
         response_rate=steps["responded"] / sent if sent else None,
         ordered=ordered, revenue=revenue, deals=deals, deal_amount=amount, window_days=window_days)
+
+
+def _answer(status: str, response: str | None) -> str:
+    """What the person answered: the response when one is recorded, else the delivery status."""
+    return status if response is None else response
 
 
 def _normal(status: str) -> str:

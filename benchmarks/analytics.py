@@ -106,7 +106,7 @@ def bench(session: Session, user: User, *, cold: int, warm: int) -> list[Any]:
         cold_times = sample(call, cold, warm_up=False, before=cache.RESULTS.clear)
         call()
         warm_times = sample(call, warm, warm_up=False)
-        note = "not cached by the app: the reports page runs it each time" \
+        note = "run_query's own cache (per data version and reader)" \
             if name == "monthly revenue by category" else ""
         results += [timed("analytics", f"{name}, cold", cold_times, floor=floor_times, under=2000),
                     timed("analytics", f"{name}, warm", warm_times, under=100, note=note)]

@@ -89,7 +89,8 @@ def list_page(
     exact = count_cap is None or total <= count_cap
     pages = max(1, math.ceil(total / page_size))
     page = min(max(1, page), pages)
-    query = _page_rows(session, entity, columns, base, sort, (page - 1) * page_size, page_size)
+    joins = _uses_labels(filters or [], sort)
+    query = _page_rows(session, entity, columns, base, sort, (page - 1) * page_size, page_size, joins)
     return Page(_frame(session, entity, query), min(total, count_cap or total), page, page_size, exact)
 
 
@@ -101,18 +102,28 @@ def _page_rows(
     sort: list[tuple[str, bool]] | None,
     skip: int,
     size: int,
+    joins: bool,
 ) -> Select[Any]:
     """The rows of one page, found in two steps (a "deferred join").
 
     First the ids of the page: filter, sort, offset and limit on the id alone, which an index of
     the sort columns serves without reading the rows it skips (page 230 skips 22,900 of them).
-    Then the full rows of those ids (`columns`: lookups, custom fields), sorted the same way. The result is
-    the same rows in the same order as the one-step query: the sort ends with the id, a total order.
+    Then the full rows of those ids (`columns`: lookups, custom fields), sorted the same way. The
+    result is the same rows in the same order as the one-step query: the sort ends with the id.
     """
     model = ENTITIES[entity]
-    ids = _sorted(session, entity, query, sort).with_only_columns(model.id).offset(skip).limit(size)
-    rows = columns.where(model.id.in_(ids.scalar_subquery()))
-    return _sorted(session, entity, rows, sort)
+    order = _order(session, entity, query, sort)
+    # PostgreSQL drops an unused outer join, but only after choosing its plan: with the lookup joins
+    # in, it sorted every contact of the city where the index gives them in order.
+    ids = query.with_only_columns(model.id) if joins else select(model.id).where(query.whereclause)
+    ids = ids.order_by(*order).offset(skip).limit(size)
+    return _sorted(session, entity, columns.where(model.id.in_(ids.scalar_subquery())), sort)
+
+
+def _uses_labels(filters: list[Filter], sort: list[tuple[str, bool]] | None) -> bool:
+    """Whether a filter or the sort reads a lookup label (owner, company...), i.e. needs its join."""
+    fields = [item.field for item in filters] + [name for name, _ in sort or []]
+    return any(field in LABEL_TO_KEY for field in fields)
 
 
 def list_all(
@@ -215,7 +226,7 @@ def _count(
 
     The joins only add labels; counting a million rows through them costs several times more.
     """
-    if any(item.field in LABEL_TO_KEY for item in filters):
+    if _uses_labels(filters, None):
         rows = select(literal(1)).select_from(query.subquery())
     else:
         rows = select(literal(1)).select_from(model).where(query.whereclause)
@@ -257,12 +268,18 @@ def _column(session: Session, entity: str, query: Select[Any], name: str) -> Any
 def _sorted(
     session: Session, entity: str, query: Select[Any], sort: list[tuple[str, bool]] | None
 ) -> Select[Any]:
-    model = ENTITIES[entity]
+    return query.order_by(*_order(session, entity, query, sort))
+
+
+def _order(
+    session: Session, entity: str, query: Select[Any], sort: list[tuple[str, bool]] | None
+) -> list[Any]:
+    """ORDER BY terms for `sort` on the columns of `query`, ending with the id (a total order)."""
     order = []
     for name, descending in sort or []:
         column = _column(session, entity, query, name)
         order.append(column.desc() if descending else column.asc())
-    return query.order_by(*order, model.id)
+    return [*order, ENTITIES[entity].id]
 
 
 def _frame(session: Session, entity: str, query: Select[Any]) -> pd.DataFrame:

@@ -24,7 +24,7 @@ NEW = {
     "ix_contacts_live_city_name": ["city", *TIE_BREAKERS],
     "ix_contacts_live_lower_last_name": [sa.text("lower(last_name)"), *TIE_BREAKERS],
     "ix_contacts_live_lower_first_name": [sa.text("lower(first_name)"), *TIE_BREAKERS],
-    "ix_contacts_live_lower_email": [sa.text("lower(email)"), *TIE_BREAKERS],
+    "ix_contacts_live_lower_email": [sa.text("lower(email)"), *TIE_BREAKERS, "email"],
 }
 OLD = {
     "ix_contacts_name": ["last_name", "first_name"],

@@ -19,7 +19,7 @@ from core.errors import ValidationError
 from core.models import ENTITIES, Company, Contact, Pipeline, Product, Stage, User
 from core.query.filters import Filter, condition, live_prefix_ids, prefix_match
 from core.services import custom_fields
-from core.services.permissions import visible_clause
+from core.services.permissions import reads_every_row, visible_clause
 
 # Foreign key -> (label column name in grids, table, column shown).
 LOOKUPS: dict[str, tuple[str, type[Any], str]] = {
@@ -85,7 +85,12 @@ def list_page(
     """
     columns = _select(session, entity)
     base = _filtered(session, user, entity, filters or [], search, deleted, columns)
-    total = _count(session, base, ENTITIES[entity], filters or [], count_cap)
+    model = ENTITIES[entity]
+    matches = _search_ids(entity, search, deleted) if reads_every_row(user, model) and not filters else None
+    if matches is not None:  # the ids of the search's index ranges are the rows: count them alone
+        total = _count_ids(session, matches, count_cap)
+    else:
+        total = _count(session, base, model, filters or [], count_cap)
     exact = count_cap is None or total <= count_cap
     pages = max(1, math.ceil(total / page_size))
     page = min(max(1, page), pages)
@@ -233,6 +238,25 @@ def _count(
     if cap is not None:
         rows = rows.limit(cap + 1)
     return int(session.scalar(select(func.count()).select_from(rows.subquery())) or 0)
+
+
+def _count_ids(session: Session, ids: Any, cap: int | None) -> int:
+    rows = ids.subquery()
+    counted = select(rows.c.id) if cap is None else select(rows.c.id).limit(cap + 1)
+    return int(session.scalar(select(func.count()).select_from(counted.subquery())) or 0)
+
+
+def _search_ids(entity: str, search: str | None, deleted: bool) -> Any:
+    """The ids of the live rows matching every word of `search`, read from the prefix indexes
+    alone (no row is read: counting 10,000 matches through the rows cost three times as much);
+    None when the entity's search has no such indexes."""
+    words = (search or "").lower().split()
+    if not words or deleted or entity not in LIVE_PREFIX_INDEXED:
+        return None
+    model = ENTITIES[entity]
+    fields = SEARCH_FIELDS[entity]
+    first = live_prefix_ids(model, fields, words[0]).subquery()
+    return select(first.c.id).where(*[first.c.id.in_(live_prefix_ids(model, fields, w)) for w in words[1:]])
 
 
 def _in_segment(session: Session, user: User, model: Any, item: Filter) -> ColumnElement[bool]:

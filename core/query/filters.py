@@ -161,13 +161,14 @@ def prefix_match(column: Any, prefix: str) -> ColumnElement[bool]:
     return and_(lowered >= prefix, lowered < upper_bound, condition(column, "starts with", prefix))
 
 
-def live_prefix_ids(model: Any, fields: tuple[str, ...], word: str) -> CompoundSelect:
-    """The ids of live rows where one of `fields` starts with `word` (case-insensitive).
+def live_prefix_ids(model: Any, fields: tuple[str, ...], word: str, carried: Any = ()) -> CompoundSelect:
+    """The ids (and `carried` columns) of live rows where one of `fields` starts with `word`
+    (case-insensitive).
 
     Written as a UNION of one index range per field rather than an OR: each branch is a range of a
     partial lower(field) index, read without the table, where the OR made both engines scan the
     table row by row (SQLite's OR optimisation cannot use partial indexes).
     """
-    branches = [select(model.id).where(model.deleted_at.is_(None), prefix_match(getattr(model, f), word))
-                for f in fields]
+    branches = [select(model.id, *carried).where(model.deleted_at.is_(None),
+                                                 prefix_match(getattr(model, f), word)) for f in fields]
     return union(*branches)

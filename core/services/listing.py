@@ -94,8 +94,9 @@ def list_page(
     exact = count_cap is None or total <= count_cap
     pages = max(1, math.ceil(total / page_size))
     page = min(max(1, page), pages)
-    joins = _uses_labels(filters or [], sort)
-    query = _page_rows(session, entity, columns, base, sort, (page - 1) * page_size, page_size, joins)
+    skip, joins = (page - 1) * page_size, _uses_labels(filters or [], sort)
+    ids = _searched_page_ids(entity, search, sort or [], skip, page_size) if matches is not None else None
+    query = _page_rows(session, entity, columns, base, sort, skip, page_size, joins, ids)
     return Page(_frame(session, entity, query), min(total, count_cap or total), page, page_size, exact)
 
 
@@ -108,6 +109,7 @@ def _page_rows(
     skip: int,
     size: int,
     joins: bool,
+    ids: Any = None,
 ) -> Select[Any]:
     """The rows of one page, found in two steps (a "deferred join").
 
@@ -115,13 +117,15 @@ def _page_rows(
     the sort columns serves without reading the rows it skips (page 230 skips 22,900 of them).
     Then the full rows of those ids (`columns`: lookups, custom fields), sorted the same way. The
     result is the same rows in the same order as the one-step query: the sort ends with the id.
+    `ids`, when given, is that first step already (a search's page from the name indexes).
     """
     model = ENTITIES[entity]
-    order = _order(session, entity, query, sort)
-    # PostgreSQL drops an unused outer join, but only after choosing its plan: with the lookup joins
-    # in, it sorted every contact of the city where the index gives them in order.
-    ids = query.with_only_columns(model.id) if joins else select(model.id).where(query.whereclause)
-    ids = ids.order_by(*order).offset(skip).limit(size)
+    if ids is None:
+        order = _order(session, entity, query, sort)
+        # PostgreSQL drops an unused outer join, but only after choosing its plan: with the lookup
+        # joins in, it sorted every contact of the city where the index gives them in order.
+        ids = query.with_only_columns(model.id) if joins else select(model.id).where(query.whereclause)
+        ids = ids.order_by(*order).offset(skip).limit(size)
     return _sorted(session, entity, columns.where(model.id.in_(ids.scalar_subquery())), sort)
 
 
@@ -246,17 +250,37 @@ def _count_ids(session: Session, ids: Any, cap: int | None) -> int:
     return int(session.scalar(select(func.count()).select_from(counted.subquery())) or 0)
 
 
-def _search_ids(entity: str, search: str | None, deleted: bool) -> Any:
-    """The ids of the live rows matching every word of `search`, read from the prefix indexes
-    alone (no row is read: counting 10,000 matches through the rows cost three times as much);
-    None when the entity's search has no such indexes."""
+def _search_ids(entity: str, search: str | None, deleted: bool, carried: tuple[str, ...] = ()) -> Any:
+    """The ids (and the `carried` columns) of the live rows matching every word of `search`, read
+    from the prefix indexes alone; None when the entity's search has no such indexes.
+
+    No row is read: counting 10,000 matches through their rows cost three times as much, and
+    PostgreSQL looked up every match to sort them by id.
+    """
     words = (search or "").lower().split()
     if not words or deleted or entity not in LIVE_PREFIX_INDEXED:
         return None
     model = ENTITIES[entity]
     fields = SEARCH_FIELDS[entity]
-    first = live_prefix_ids(model, fields, words[0]).subquery()
-    return select(first.c.id).where(*[first.c.id.in_(live_prefix_ids(model, fields, w)) for w in words[1:]])
+    first = live_prefix_ids(model, fields, words[0], [model.__table__.c[name] for name in carried]).subquery()
+    others = [first.c.id.in_(live_prefix_ids(model, fields, word)) for word in words[1:]]
+    return select(first.c.id, *[first.c[name] for name in carried]).where(*others)
+
+
+def _searched_page_ids(entity: str, search: str | None, sort: list[tuple[str, bool]], skip: int,
+                       size: int) -> Any:
+    """The ids of a page of search results sorted by plain columns, from the prefix indexes (which
+    hold the contacts grid's sort: last name, first name, id); None when the sort needs more."""
+    table = ENTITIES[entity].__table__
+    names = tuple(dict.fromkeys(name for name, _ in sort if name != "id"))
+    if any(name not in table.c for name in names):
+        return None
+    matches = _search_ids(entity, search, False, names)
+    if matches is None:
+        return None
+    rows = matches.subquery()
+    order = [rows.c[name].desc() if descending else rows.c[name].asc() for name, descending in sort]
+    return select(rows.c.id).order_by(*order, rows.c.id).offset(skip).limit(size)
 
 
 def _in_segment(session: Session, user: User, model: Any, item: Filter) -> ColumnElement[bool]:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     or_,
     select,
     union,
+    union_all,
 )
 from sqlalchemy.sql.elements import ColumnElement as Column
 
@@ -161,9 +162,11 @@ def prefix_match(column: Any, prefix: str) -> ColumnElement[bool]:
     return and_(lowered >= prefix, lowered < upper_bound, condition(column, "starts with", prefix))
 
 
-def live_prefix_ids(model: Any, fields: tuple[str, ...], word: str, carried: Any = ()) -> CompoundSelect:
+def live_prefix_ids(model: Any, fields: tuple[str, ...], word: str, carried: Any = (),
+                    repeats: bool = False) -> CompoundSelect:
     """The ids (and `carried` columns) of live rows where one of `fields` starts with `word`
-    (case-insensitive).
+    (case-insensitive); with `repeats`, a row matching two fields comes twice (UNION ALL: no
+    duplicates to remove, so a reader can stop early).
 
     Written as a UNION of one index range per field rather than an OR: each branch is a range of a
     partial lower(field) index, read without the table, where the OR made both engines scan the
@@ -171,4 +174,4 @@ def live_prefix_ids(model: Any, fields: tuple[str, ...], word: str, carried: Any
     """
     branches = [select(model.id, *carried).where(model.deleted_at.is_(None),
                                                  prefix_match(getattr(model, f), word)) for f in fields]
-    return union(*branches)
+    return union_all(*branches) if repeats else union(*branches)

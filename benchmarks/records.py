@@ -116,7 +116,7 @@ def _search(session: Session, user: User, repeat: int) -> list[Result]:
     grid_floor = _best(
         sample(_rows(session, f"SELECT * FROM contacts WHERE deleted_at IS NULL AND ({any_name}) "
                               "ORDER BY id LIMIT :size", **params), repeat),
-        sample(_rows(session, f"SELECT * FROM contacts WHERE id IN (SELECT id FROM ({union}) "
+        sample(_rows(session, f"SELECT * FROM contacts WHERE id IN (SELECT id FROM ({union}) AS matches "
                               "ORDER BY id LIMIT :size) ORDER BY id", **params), repeat))
     names = "id, first_name, last_name, email"
     order = "ORDER BY last_name, first_name, id"

@@ -158,7 +158,8 @@ def test_pages_follow_soft_deletes_restores_and_owner_changes(session: Session, 
 @pytest.fixture(params=["ordered scan", "name indexes"])
 def search_plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """A search's page is read by a scan in the sort's order when matches are dense, else from the
-    name indexes; at this size every search is dense, so each way is forced in turn."""
+    name indexes (on SQLite; PostgreSQL always uses the indexes); at this size every search is
+    dense, so each way is forced in turn."""
     monkeypatch.setattr(listing, "SCAN_LIMIT", 10**12 if request.param == "ordered scan" else -1)
     return str(request.param)
 

@@ -47,27 +47,45 @@ def _rows(session: Session, sql: str, **params: Any) -> Any:
     return lambda: session.execute(text(sql), params).fetchall()
 
 
+def _best(*floors: list[float]) -> list[float]:
+    """The floor is the best plain SQL for the rows: of several ways to write it, the fastest."""
+    return min(floors, key=lambda times: sorted(times)[len(times) // 2])
+
+
 def _grid_page(session: Session, user: User, page: int, repeat: int) -> list[Result]:
-    """100 contacts of the biggest city, sorted by last name, page `page` (or the last one)."""
+    """100 contacts of the biggest city, sorted by last name, page `page` (or the last one).
+
+    Sorted as the grid sorts when a person picks "last_name": the chosen column, then the view's
+    other sort keys (first name), then the id. A last-name-only sort is timed too.
+    """
     city, held = _busiest(session, Contact.city, Contact)
     page = min(page, max(1, -(-held // PAGE_SIZE)))
-    sort = [("last_name", False)]
+    params = {"city": city, "size": PAGE_SIZE, "skip": (page - 1) * PAGE_SIZE}
 
-    def open_page(cap: int | None) -> Any:
+    def open_page(cap: int | None, sort: list[tuple[str, bool]]) -> Any:
         return lambda: list_page(session, user, "contacts", filters=[Filter(field="city", value=city)],
                                  sort=sort, page=page, page_size=PAGE_SIZE, count_cap=cap)
 
-    floor = sample(_rows(session, "SELECT * FROM contacts WHERE city = :city AND deleted_at IS NULL "
-                                  "ORDER BY last_name, id LIMIT :size OFFSET :skip",
-                         city=city, size=PAGE_SIZE, skip=(page - 1) * PAGE_SIZE), repeat)
+    def floor(order: str) -> list[float]:
+        where = "city = :city AND deleted_at IS NULL"
+        one_step = f"SELECT * FROM contacts WHERE {where} ORDER BY {order} LIMIT :size OFFSET :skip"
+        two_steps = (f"SELECT * FROM contacts WHERE id IN (SELECT id FROM contacts WHERE {where} "
+                     f"ORDER BY {order} LIMIT :size OFFSET :skip) ORDER BY {order}")
+        return _best(sample(_rows(session, one_step, **params), repeat),
+                     sample(_rows(session, two_steps, **params), repeat))
+
+    grid_sort = [("last_name", False), ("first_name", False)]
     where = f"city = {city!r} ({held:,} contacts), sorted by last name"
-    capped = open_page(10_000)().page
+    capped = open_page(10_000, grid_sort)().page
     return [
         timed(GROUP, f"grid page: {where}, page {page} of 100 rows, exact count",
-              sample(open_page(None), repeat), floor=floor, under=50, ratio=2,
-              note="as the grid after *Count all*, which page 500 needs"),
+              sample(open_page(None, grid_sort), repeat), floor=floor("last_name, first_name, id"),
+              under=50, ratio=2, note="as the grid after *Count all*, which page 500 needs"),
         timed(GROUP, f"grid page: same, count capped at 10,000 (reaches page {capped})",
-              sample(open_page(10_000), repeat), under=50, note="as the grid first opens"),
+              sample(open_page(10_000, grid_sort), repeat), under=50, note="as the grid first opens"),
+        timed(GROUP, "grid page: same, sorted by last name and id only, exact count",
+              sample(open_page(None, [("last_name", False)]), repeat), floor=floor("last_name, id"),
+              under=50, ratio=2, note="a sort no index holds in full"),
     ]
 
 
@@ -77,21 +95,38 @@ def _prefix(session: Session) -> str:
     return name.lower()[:4]
 
 
+NAME_FIELDS = ("first_name", "last_name", "email")
+
+
+def _matches(field: str) -> str:
+    return f"lower({field}) >= :low AND lower({field}) < :high"
+
+
 def _search(session: Session, user: User, repeat: int) -> list[Result]:
+    """The grid's search (first page by id, with its count) and the record picker's 20 names.
+
+    Each floor is the faster of two plain statements for the same rows: one WHERE with an OR of
+    the three name ranges, or a UNION of the three ranges (one index each)."""
     prefix = _prefix(session)
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     params = {"low": prefix, "high": upper, "size": PAGE_SIZE}
-    grid_floor = sample(_rows(session, "SELECT * FROM contacts WHERE deleted_at IS NULL AND ("
-                              " (lower(first_name) >= :low AND lower(first_name) < :high)"
-                              " OR (lower(last_name) >= :low AND lower(last_name) < :high)"
-                              " OR (lower(email) >= :low AND lower(email) < :high)) "
-                              "ORDER BY id LIMIT :size", **params), repeat)
-    picker_floor = sample(_rows(session, "SELECT id, first_name, last_name, email FROM contacts "
-                                "WHERE deleted_at IS NULL AND ("
-                                " (lower(first_name) >= :low AND lower(first_name) < :high)"
-                                " OR (lower(last_name) >= :low AND lower(last_name) < :high)"
-                                " OR (lower(email) >= :low AND lower(email) < :high)) "
-                                "ORDER BY last_name, first_name, id LIMIT 20", **params), repeat)
+    any_name = " OR ".join(f"({_matches(field)})" for field in NAME_FIELDS)
+    union = " UNION ".join(f"SELECT id FROM contacts WHERE deleted_at IS NULL AND {_matches(field)}"
+                           for field in NAME_FIELDS)
+    grid_floor = _best(
+        sample(_rows(session, f"SELECT * FROM contacts WHERE deleted_at IS NULL AND ({any_name}) "
+                              "ORDER BY id LIMIT :size", **params), repeat),
+        sample(_rows(session, f"SELECT * FROM contacts WHERE id IN (SELECT id FROM ({union}) AS matches "
+                              "ORDER BY id LIMIT :size) ORDER BY id", **params), repeat))
+    names = "id, first_name, last_name, email"
+    order = "ORDER BY last_name, first_name, id"
+    firsts = " UNION ".join(f"SELECT id FROM (SELECT id FROM contacts WHERE deleted_at IS NULL AND "
+                            f"{_matches(field)} {order} LIMIT 20) AS {field}_firsts" for field in NAME_FIELDS)
+    picker_floor = _best(
+        sample(_rows(session, f"SELECT {names} FROM contacts WHERE deleted_at IS NULL AND ({any_name}) "
+                              f"{order} LIMIT 20", **params), repeat),
+        sample(_rows(session, f"SELECT {names} FROM contacts WHERE id IN ({firsts}) {order} LIMIT 20",
+                     **params), repeat))
     grid = sample(lambda: list_page(session, user, "contacts", search=prefix, page_size=PAGE_SIZE), repeat)
     picker = sample(lambda: search_contacts(session, user, prefix), repeat)
     return [timed(GROUP, f"search '{prefix}' (grid: count + 100 rows)", grid, floor=grid_floor,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -12,6 +13,16 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from core.config import get_settings
+
+
+def freeze_long_lived_objects() -> None:
+    """Hide the objects alive now (modules, mappings, the engine) from the garbage collector.
+
+    A full collection walks every tracked object; in a process that has loaded the app it took
+    230-570 ms, once in every 15 or so contact pages (the p95 of the contact 360 benchmark).
+    Frozen objects are never walked again, so later collections only see what pages create.
+    """
+    gc.freeze()
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
 from core.config import get_settings
-from core.db import make_engine, session_scope
+from core.db import freeze_long_lived_objects, make_engine, session_scope
 from core.db_errors import explain
 from core.migrate import upgrade
 from core.models import User
@@ -23,6 +23,7 @@ from core.services.users import session_user
 def _engine_for(url: str) -> Engine:
     engine = make_engine(url)
     upgrade(engine)  # a fresh database works at once; an old one is brought up to date
+    freeze_long_lived_objects()  # once per process: what is loaded by now lives as long as it
     return engine
 
 

@@ -11,6 +11,14 @@ from sqlmodel import Field
 
 from core.models.base import Editable, json_column, json_list_column
 
+LIVE_ROWS = text("deleted_at IS NULL")
+TIE_BREAKERS = ("last_name", "first_name", "id")  # the contacts grid's sort, then the id
+
+
+def live_index(name: str, *columns: Any) -> Index:
+    """An index of the rows not in the trash (a partial index on both SQLite and PostgreSQL)."""
+    return Index(name, *columns, sqlite_where=LIVE_ROWS, postgresql_where=LIVE_ROWS)
+
 
 class User(Editable, table=True):
     __tablename__ = "users"
@@ -51,14 +59,19 @@ class Company(Editable, table=True):
 class Contact(Editable, table=True):
     __tablename__ = "contacts"
     __table_args__ = (
-        # Grid default sort and name search; city filter + name sort (the hot grid query).
-        Index("ix_contacts_name", "last_name", "first_name"),
-        Index("ix_contacts_city_name", "city", "last_name", "first_name"),
-        Index("ix_contacts_owner_name", "owner_id", "last_name"),
-        # Case-insensitive prefix search ("ross" finds Rossi) as an index range scan.
-        Index("ix_contacts_lower_last_name", text("lower(last_name)")),
-        Index("ix_contacts_lower_first_name", text("lower(first_name)")),
-        Index("ix_contacts_lower_email", text("lower(email)")),
+        # Grids and pickers read live rows only, so these indexes hold live rows only (partial
+        # indexes: SQLite and PostgreSQL use them when the query says deleted_at IS NULL). Each ends
+        # with the grid's tie-breakers (last name, first name, id), so a sorted page is read in
+        # index order and its count and offset never touch the table.
+        live_index("ix_contacts_live_name", *TIE_BREAKERS),
+        live_index("ix_contacts_live_city_name", "city", *TIE_BREAKERS),
+        Index("ix_contacts_owner_name", "owner_id", "last_name"),  # owner lookups include the trash
+        # Case-insensitive prefix search ("ross" finds Rossi) as an index range scan; the names
+        # alongside let a search count its matches and pick the first names from the index alone.
+        live_index("ix_contacts_live_lower_last_name", text("lower(last_name)"), *TIE_BREAKERS),
+        live_index("ix_contacts_live_lower_first_name", text("lower(first_name)"), *TIE_BREAKERS),
+        # (PostgreSQL reads an expression from an index only when the index holds its column too.)
+        live_index("ix_contacts_live_lower_email", text("lower(email)"), *TIE_BREAKERS, "email"),
     )
     has_custom_fields: ClassVar[bool] = True
 

@@ -46,14 +46,18 @@ def team_member_ids(user: User) -> Any:
     return select(User.id).where(User.team == user.team)
 
 
+def reads_every_row(user: User, model: type[Editable]) -> bool:
+    """Whether `user` may read every row of `model` (an admin, or a model nobody owns)."""
+    return user is not None and user.active and (user.role == "admin" or model.owner_field is None)
+
+
 def visible_clause(user: User, model: type[Editable]) -> ColumnElement[bool]:
     """The WHERE clause limiting `model` to the rows `user` may read."""
     if user is None or not user.active:
         return false()
-    owner_field = model.owner_field
-    if user.role == "admin" or owner_field is None:
+    if reads_every_row(user, model):
         return true()
-    owner = getattr(model, owner_field)
+    owner = getattr(model, model.owner_field)
     if user.role == "manager":
         return or_(owner.is_(None), owner.in_(team_member_ids(user)))
     return owner == user.id

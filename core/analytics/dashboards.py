@@ -13,7 +13,7 @@ from datetime import date
 import pandas as pd
 from sqlmodel import Session
 
-from core.analytics import basket, campaigns, funnel, loyalty, rfm
+from core.analytics import basket, campaigns, funnel, loyalty, purchases, rfm
 from core.analytics.cache import cached, user_scope
 from core.analytics.loaders import (
     DealFilter,
@@ -133,11 +133,24 @@ class RfmDashboard:
 
 def rfm_dashboard(session: Session, user: User) -> RfmDashboard:
     version = data_version(session)
-    return cached("rfm", version, user_scope(user), (), lambda: _rfm(_orders(session, user, version)))
+    return cached("rfm", version, user_scope(user), (), lambda: _rfm(_customers(session, user, version)))
 
 
-def _rfm(orders: pd.DataFrame) -> RfmDashboard:
-    scores = rfm.rfm_scores(orders, today())
+def _customers(session: Session, user: User, version: str) -> pd.DataFrame:
+    """Per customer of the orders `user` sees, as of today (the purchases summary; shared by RFM
+    and loyalty within one data version)."""
+    return cached("customers", version, user_scope(user), (),
+                  lambda: purchases.customers(session, user, today()))
+
+
+def _rfm(customers: pd.DataFrame) -> RfmDashboard:
+    values = pd.DataFrame({
+        "contact_id": customers["contact_id"].astype("int64"),
+        "recency_days": (purchases.day_number(today()) - customers["last_day"]).astype("int64"),
+        "frequency": customers["orders"].astype("int64"),
+        "monetary": customers["revenue"].astype("float64"),
+    })
+    scores = rfm.scores_from_values(values)
     return RfmDashboard(scores=scores, summary=rfm.segment_summary(scores), customers=len(scores),
                         revenue=float(scores["monetary"].sum()), as_of=today())
 
@@ -183,19 +196,29 @@ class LoyaltyDashboard:
 def loyalty_dashboard(session: Session, user: User) -> LoyaltyDashboard:
     version = data_version(session)
     return cached("loyalty", version, user_scope(user), (),
-                  lambda: _loyalty(session, _orders(session, user, version)))
+                  lambda: _loyalty(session, user, _customers(session, user, version)))
 
 
-def _loyalty(session: Session, orders: pd.DataFrame) -> LoyaltyDashboard:
-    retention = loyalty.cohort_retention(orders, today=today(), max_months=COHORTS_SHOWN - 1)
-    retention = retention.tail(COHORTS_SHOWN)
-    sizes = loyalty.cohort_sizes(orders, today=today()).reindex(retention.index)
-    churn = loyalty.churn_risk(orders, today())
+def _loyalty(session: Session, user: User, customers: pd.DataFrame) -> LoyaltyDashboard:
+    """Cohorts counted in SQL over the summary; churn from the per-customer rows."""
+    counts = purchases.cohort_counts(session, user, today(), COHORTS_SHOWN, COHORTS_SHOWN - 1)
+    last = today().year * 12 + today().month - 1
+    retention = loyalty.retention_from_counts(counts, last, COHORTS_SHOWN - 1).tail(COHORTS_SHOWN)
+    sizes = pd.Series(counts[0].to_numpy() if len(counts) else [], index=retention.index, dtype="int64",
+                      name="customers")  # counts holds exactly the cohorts shown, oldest first
+    rhythm = pd.DataFrame({
+        "contact_id": customers["contact_id"], "orders": customers["orders"].astype("int64"),
+        "revenue": customers["revenue"].astype("float64"),
+        "first": purchases.days_to_timestamps(customers["first_day"]),
+        "last_order": purchases.days_to_timestamps(customers["last_day"]),
+        "own_gap": customers["own_gap"].astype("float64")})
+    churn = loyalty.churn_from_rhythm(rhythm, today())
+    buyers, repeat_buyers = purchases.order_counts(session, user)
     return LoyaltyDashboard(
         retention=retention,
         cohort_sizes=sizes,
-        repeat_rate=loyalty.repeat_purchase_rate(orders),
-        customers=int(orders["contact_id"].nunique()),
+        repeat_rate=repeat_buyers / buyers if buyers else float("nan"),
+        customers=buyers,
         at_risk=len(churn),
         revenue_at_stake=float(churn["revenue_at_stake"].sum()),
         churn=_named(session, churn.head(CHURN_SHOWN)),

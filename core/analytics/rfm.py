@@ -64,7 +64,12 @@ MIDDLE_SCORE = 3
 
 def rfm_scores(orders: pd.DataFrame, today: date) -> pd.DataFrame:
     """One row per customer: recency_days, frequency, monetary, r/f/m scores 1..5 and segment."""
-    values = rfm_values(orders, today)
+    return scores_from_values(rfm_values(orders, today))
+
+
+def scores_from_values(values: pd.DataFrame) -> pd.DataFrame:
+    """`rfm_scores` from per-customer recency_days, frequency and monetary (contact_id order)."""
+    values = values.copy()
     values["r"] = quintile_scores(values["recency_days"], higher_is_better=False)
     values["f"] = quintile_scores(values["frequency"])
     values["m"] = quintile_scores(values["monetary"])

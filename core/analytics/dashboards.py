@@ -124,7 +124,6 @@ def _every_stage(result: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class RfmDashboard:
-    scores: pd.DataFrame  # per customer: recency, frequency, monetary, r/f/m, segment
     summary: pd.DataFrame  # per segment: customers, revenue and shares
     customers: int
     revenue: float
@@ -132,33 +131,26 @@ class RfmDashboard:
 
 
 def rfm_dashboard(session: Session, user: User) -> RfmDashboard:
-    version = data_version(session)
-    return cached("rfm", version, user_scope(user), (), lambda: _rfm(_customers(session, user, version)))
+    """Segments scored in SQL over the purchases summary: only the ten segment totals come back."""
+    return cached("rfm", data_version(session), user_scope(user), (), lambda: _rfm(session, user))
 
 
-def _customers(session: Session, user: User, version: str) -> pd.DataFrame:
-    """Per customer of the orders `user` sees, as of today (the purchases summary; shared by RFM
-    and loyalty within one data version)."""
-    return cached("customers", version, user_scope(user), (),
-                  lambda: purchases.customers(session, user, today()))
+def _rfm(session: Session, user: User) -> RfmDashboard:
+    totals = purchases.rfm_totals(session, user, today())
+    return RfmDashboard(summary=rfm.summary_from_totals(totals), customers=int(totals["customers"].sum()),
+                        revenue=float(totals["revenue"].sum()), as_of=today())
 
 
-def _rfm(customers: pd.DataFrame) -> RfmDashboard:
-    values = pd.DataFrame({
-        "contact_id": customers["contact_id"].astype("int64"),
-        "recency_days": (purchases.day_number(today()) - customers["last_day"]).astype("int64"),
-        "frequency": customers["orders"].astype("int64"),
-        "monetary": customers["revenue"].astype("float64"),
-    })
-    scores = rfm.scores_from_values(values)
-    return RfmDashboard(scores=scores, summary=rfm.segment_summary(scores), customers=len(scores),
-                        revenue=float(scores["monetary"].sum()), as_of=today())
+def rfm_scores(session: Session, user: User) -> pd.DataFrame:
+    """Every customer's recency, frequency, monetary, r/f/m scores and segment (`rfm.rfm_scores`)."""
+    return purchases.rfm_scores(session, user, today())
 
 
 def segment_members(session: Session, user: User, segment: str, limit: int = 100) -> pd.DataFrame:
     """The segment's customers who spent most, with name and email."""
-    scores = rfm_dashboard(session, user).scores
-    members = scores[scores["segment"] == segment].nlargest(limit, "monetary")
+    version = data_version(session)
+    members = cached("rfm-members", version, user_scope(user), (segment, limit),
+                     lambda: purchases.rfm_scores(session, user, today(), segment=segment, limit=limit))
     return _named(session, members.drop(columns="segment"))
 
 
@@ -195,33 +187,27 @@ class LoyaltyDashboard:
 
 def loyalty_dashboard(session: Session, user: User) -> LoyaltyDashboard:
     version = data_version(session)
-    return cached("loyalty", version, user_scope(user), (),
-                  lambda: _loyalty(session, user, _customers(session, user, version)))
+    return cached("loyalty", version, user_scope(user), (), lambda: _loyalty(session, user))
 
 
-def _loyalty(session: Session, user: User, customers: pd.DataFrame) -> LoyaltyDashboard:
-    """Cohorts counted in SQL over the summary; churn from the per-customer rows."""
+def _loyalty(session: Session, user: User) -> LoyaltyDashboard:
+    """Cohorts and churn counted in SQL over the purchases summary; small results only."""
     counts = purchases.cohort_counts(session, user, today(), COHORTS_SHOWN, COHORTS_SHOWN - 1)
     last = today().year * 12 + today().month - 1
     retention = loyalty.retention_from_counts(counts, last, COHORTS_SHOWN - 1).tail(COHORTS_SHOWN)
     sizes = pd.Series(counts[0].to_numpy() if len(counts) else [], index=retention.index, dtype="int64",
                       name="customers")  # counts holds exactly the cohorts shown, oldest first
-    rhythm = pd.DataFrame({
-        "contact_id": customers["contact_id"], "orders": customers["orders"].astype("int64"),
-        "revenue": customers["revenue"].astype("float64"),
-        "first": purchases.days_to_timestamps(customers["first_day"]),
-        "last_order": purchases.days_to_timestamps(customers["last_day"]),
-        "own_gap": customers["own_gap"].astype("float64")})
-    churn = loyalty.churn_from_rhythm(rhythm, today())
+    at_risk, at_stake, riskiest = purchases.churn(session, user, today(), CHURN_SHOWN)
+    riskiest["reason"] = loyalty.churn_reasons(riskiest) if len(riskiest) else pd.Series(dtype=object)
     buyers, repeat_buyers = purchases.order_counts(session, user)
     return LoyaltyDashboard(
         retention=retention,
         cohort_sizes=sizes,
         repeat_rate=repeat_buyers / buyers if buyers else float("nan"),
         customers=buyers,
-        at_risk=len(churn),
-        revenue_at_stake=float(churn["revenue_at_stake"].sum()),
-        churn=_named(session, churn.head(CHURN_SHOWN)),
+        at_risk=at_risk,
+        revenue_at_stake=at_stake,
+        churn=_named(session, riskiest[list(loyalty.CHURN_COLUMNS)]),
     )
 
 

@@ -132,7 +132,7 @@ def churn_from_rhythm(per_customer: pd.DataFrame, today: date, *, gap_multiple: 
         usual_gap_days=usual,
         risk=(1 - fallback_gap / since.where(since > 0)).clip(0, 1),
     )[since > threshold]
-    per_customer["reason"] = _reasons(per_customer)
+    per_customer["reason"] = churn_reasons(per_customer)
     per_customer = per_customer.sort_values(
         ["risk", "revenue_at_stake", "contact_id"], ascending=[False, False, True], kind="stable"
     )
@@ -153,7 +153,7 @@ def _rhythm(orders: pd.DataFrame) -> pd.DataFrame:
     return per_customer.reset_index()
 
 
-def _reasons(at_risk: pd.DataFrame) -> pd.Series:
+def churn_reasons(at_risk: pd.DataFrame) -> pd.Series:
     """Plain-language reason per customer, built column-wise (no per-row Python loop)."""
     since = at_risk["days_since_last"].astype("int64").astype(str)
     gap = at_risk["usual_gap_days"].round().astype("Int64").astype(str)

@@ -29,7 +29,7 @@ import pandas as pd
 from sqlalchemy import Connection, literal_column, text
 from sqlmodel import Session
 
-from core.analytics import summaries
+from core.analytics import rfm, summaries
 from core.models import User
 from core.models.base import NOT_SOLD_ORDER_STATUSES
 from core.services.permissions import owner_visible_clause
@@ -155,41 +155,136 @@ def _scope(session: Session, user: User | None, column: str) -> str:
     return f"({compiled})"
 
 
-def customers(session: Session, user: User | None, as_of: date, *, by: str = "order") -> pd.DataFrame:
-    """Per customer with an order on or before `as_of`: orders, revenue, first and last order day
-    (day numbers) and own_gap (median days between distinct order days), in contact_id order.
+def _customers_cte(session: Session, user: User | None, by: str) -> str:
+    """WITH-clause parts ending in `customers`: per customer with an order on or before :as_of,
+    orders, revenue, first_day, last_day, own_gap (median days between distinct order days).
 
     by="order": the orders `user` may see by the order's owner (RFM, loyalty); by="contact": every
-    order of the contacts `user` may see (potential)."""
-    refresh(session)
+    order of the contacts `user` may see (potential). A customer with one visible slice and nothing
+    after :as_of is read as stored ("stored"); the others are recomputed from order_facts ("redone").
+    """
     column = "order_owner_id" if by == "order" else "contact_owner_id"
-    scope, other = _scope(session, user, f"s.{column}"), _scope(session, user, f"t.{column}")
-    params = {"as_of": day_number(as_of)}
+    on_s, on_t, on_f = (_scope(session, user, f"{alias}.{column}") for alias in "stf")
     several = (f"EXISTS (SELECT 1 FROM contact_purchases t WHERE t.contact_id = s.contact_id "
-               f"AND t.owner_key <> s.owner_key AND {other})")
-    stored = _read(session, f"SELECT s.contact_id, s.orders, s.revenue, s.first_day, s.last_day, s.own_gap "
-                            f"FROM contact_purchases s WHERE {scope} AND s.last_day <= :as_of AND NOT {several}",
-                   params)
-    rows = _read(session, f"SELECT f.contact_id, f.day, f.amount FROM order_facts f WHERE "
-                          f"{_scope(session, user, 'f.' + column)} AND f.day <= :as_of AND f.contact_id IN "
-                          f"(SELECT s.contact_id FROM contact_purchases s WHERE {scope} "
-                          f"AND (s.last_day > :as_of OR {several}))", params)
-    parts = [part for part in (stored, _per_customer(rows)) if not part.empty]
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=CUSTOMER_COLUMNS)
-    frame = frame.astype(CUSTOMER_TYPES)
-    return frame.sort_values("contact_id", kind="stable").reset_index(drop=True)
+               f"AND t.owner_key <> s.owner_key AND {on_t})")
+    return (
+        "stored AS (SELECT s.contact_id, s.orders, s.revenue, s.first_day, s.last_day, s.own_gap "
+        f"  FROM contact_purchases s WHERE {on_s} AND s.last_day <= :as_of AND NOT {several}), "
+        "redo AS (SELECT f.contact_id, f.day, f.amount FROM order_facts f "
+        f"  WHERE {on_f} AND f.day <= :as_of AND f.contact_id IN (SELECT s.contact_id FROM contact_purchases s "
+        f"  WHERE {on_s} AND (s.last_day > :as_of OR {several}))), "
+        "redo_gaps AS (SELECT contact_id, day - LAG(day) OVER (PARTITION BY contact_id ORDER BY day) AS gap "
+        "  FROM (SELECT DISTINCT contact_id, day FROM redo) redo_days), "
+        "redo_ranked AS (SELECT contact_id, gap, ROW_NUMBER() OVER (PARTITION BY contact_id ORDER BY gap) AS rn, "
+        "  COUNT(*) OVER (PARTITION BY contact_id) AS n FROM redo_gaps WHERE gap IS NOT NULL), "
+        "redo_medians AS (SELECT contact_id, AVG(CAST(gap AS DOUBLE PRECISION)) AS own_gap FROM redo_ranked "
+        "  WHERE rn = (n + 1) / 2 OR rn = (n + 2) / 2 GROUP BY contact_id), "
+        "redone AS (SELECT r.contact_id, COUNT(*) AS orders, SUM(r.amount) AS revenue, MIN(r.day) AS first_day, "
+        "  MAX(r.day) AS last_day, MAX(m.own_gap) AS own_gap FROM redo r "
+        "  LEFT JOIN redo_medians m ON m.contact_id = r.contact_id GROUP BY r.contact_id), "
+        "customers AS (SELECT * FROM stored UNION ALL SELECT * FROM redone)")
 
 
-def _per_customer(rows: pd.DataFrame) -> pd.DataFrame:
-    """`customers`' columns from order rows (contact_id, day, amount)."""
-    if rows.empty:
-        return pd.DataFrame(columns=CUSTOMER_COLUMNS)
-    per = rows.groupby("contact_id").agg(orders=("day", "size"), revenue=("amount", "sum"),
-                                         first_day=("day", "min"), last_day=("day", "max"))
-    days = rows[["contact_id", "day"]].drop_duplicates().sort_values(["contact_id", "day"])
-    gaps = days.groupby("contact_id")["day"].diff()
-    per["own_gap"] = gaps.groupby(days["contact_id"]).median().astype("float64")
-    return per.reset_index()[CUSTOMER_COLUMNS]
+def customers(session: Session, user: User | None, as_of: date, *, by: str = "order") -> pd.DataFrame:
+    """Per customer (see `_customers_cte`), in contact_id order: a frame of CUSTOMER_COLUMNS."""
+    refresh(session)
+    frame = _read(session, f"WITH {_customers_cte(session, user, by)} SELECT * FROM customers "
+                           "ORDER BY contact_id", {"as_of": day_number(as_of)})
+    return frame.reindex(columns=CUSTOMER_COLUMNS).astype(CUSTOMER_TYPES)
+
+
+def _score(rank: str) -> str:
+    """Quintile score 1..5 of a 1-based rank among n, as `rfm.quintile_scores` cuts ranks (pd.qcut
+    puts rank r above the k-th fifth when r - 1 > k × (n - 1) / 5); 3 when alone."""
+    steps = " + ".join(f"CASE WHEN 5 * ({rank} - 1) > {k} * (n - 1) THEN 1 ELSE 0 END" for k in range(1, 5))
+    return f"CASE WHEN n = 1 THEN 3 ELSE 1 + {steps} END"
+
+
+def _segment() -> str:
+    """`rfm.assign_segments`' precedence table as a CASE (first match wins)."""
+    rules = ["r >= 4 AND f >= 4 AND m >= 4", "r >= 3 AND f >= 4", "r >= 4 AND f BETWEEN 2 AND 3",
+             "r = 5 AND f = 1", "r = 4 AND f = 1", "r = 3 AND f = 3", "r = 3 AND f <= 2", "r <= 2 AND f = 5",
+             "r <= 2 AND f >= 3", "r <= 2 AND f <= 2"]
+    names = [name.replace("'", "''") for name in rfm.SEGMENTS]
+    whens = " ".join(f"WHEN {rule} THEN '{name}'" for rule, name in zip(rules, names, strict=True))
+    return f"CASE {whens} ELSE '{rfm.OTHERS}' END"
+
+
+def _rfm_sql(session: Session, user: User) -> str:
+    """WITH ... `scored`: per customer recency_days, frequency, monetary, r, f, m, segment. Ranks
+    break ties by contact_id, as `rank(method="first")` over rows in contact_id order does."""
+    return (
+        f"WITH {_customers_cte(session, user, 'order')}, "
+        "ranked AS (SELECT contact_id, :as_of - last_day AS recency_days, orders AS frequency, "
+        "  revenue AS monetary, ROW_NUMBER() OVER (ORDER BY last_day, contact_id) AS r_rank, "
+        "  ROW_NUMBER() OVER (ORDER BY orders, contact_id) AS f_rank, "
+        "  ROW_NUMBER() OVER (ORDER BY revenue, contact_id) AS m_rank, COUNT(*) OVER () AS n FROM customers), "
+        f"quintiles AS (SELECT contact_id, recency_days, frequency, monetary, {_score('r_rank')} AS r, "
+        f"  {_score('f_rank')} AS f, {_score('m_rank')} AS m FROM ranked), "
+        f"scored AS (SELECT contact_id, recency_days, frequency, monetary, r, f, m, {_segment()} AS segment "
+        "  FROM quintiles)")
+
+
+def rfm_totals(session: Session, user: User, as_of: date) -> pd.DataFrame:
+    """Customers and revenue per RFM segment (index: segment) of the orders `user` sees."""
+    refresh(session)
+    totals = _read(session, f"{_rfm_sql(session, user)} SELECT segment, COUNT(*) AS customers, "
+                            "SUM(monetary) AS revenue FROM scored GROUP BY segment", {"as_of": day_number(as_of)})
+    return totals.astype({"customers": "int64", "revenue": "float64"}).set_index("segment")
+
+
+def rfm_scores(session: Session, user: User, as_of: date, segment: str | None = None,
+               limit: int | None = None) -> pd.DataFrame:
+    """`rfm.rfm_scores`' rows: every customer in contact_id order, or the `limit` who spent most
+    in `segment`."""
+    refresh(session)
+    params: dict[str, Any] = {"as_of": day_number(as_of)}
+    sql = f"{_rfm_sql(session, user)} SELECT * FROM scored"
+    if segment is not None:
+        sql += " WHERE segment = :segment"
+        params["segment"] = segment
+    sql += " ORDER BY monetary DESC, contact_id" if limit is not None else " ORDER BY contact_id"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    frame = _read(session, sql, params)
+    frame = frame.reindex(columns=list(rfm.SCORE_COLUMNS))
+    return frame.astype({"contact_id": "int64", "recency_days": "int64", "frequency": "int64",
+                         "monetary": "float64", "r": "int64", "f": "int64", "m": "int64"})
+
+
+def churn(session: Session, user: User, as_of: date, shown: int, *, gap_multiple: float = 2.0,
+          min_days: int = 30) -> tuple[int, float, pd.DataFrame]:
+    """(customers at risk, their revenue at stake, the `shown` riskiest) by `loyalty.churn_risk`'s
+    rule, counted in SQL; the rows come back with loyalty.CHURN_COLUMNS but "reason" and own_gap."""
+    refresh(session)
+    cte = _customers_cte(session, user, "order")
+    params: dict[str, Any] = {"as_of": day_number(as_of)}
+    gaps = _read(session, f"WITH {cte} SELECT own_gap, COUNT(*) AS n FROM customers WHERE own_gap IS NOT NULL "
+                          "GROUP BY own_gap", params)
+    population = float(np.median(np.repeat(gaps["own_gap"].to_numpy(float), gaps["n"].to_numpy(int)))) \
+        if len(gaps) else None
+    params.update(population=population, multiple=float(gap_multiple), least=float(min_days),
+                  fallback=min_days / gap_multiple)
+    threshold = ("CASE WHEN :multiple * COALESCE(usual, 0) > :least THEN :multiple * COALESCE(usual, 0) "
+                 "ELSE :least END")
+    years = "(last_day - first_day) / CAST(365 AS DOUBLE PRECISION)"
+    risky = (
+        f"WITH {cte}, judged AS (SELECT contact_id, orders, revenue, first_day, last_day, own_gap, "
+        "  :as_of - last_day AS days_since_last, COALESCE(own_gap, CAST(:population AS DOUBLE PRECISION)) "
+        "  AS usual FROM customers), "
+        "risky AS (SELECT contact_id, orders, revenue, last_day, days_since_last, usual AS usual_gap_days, "
+        "  own_gap, 1 - COALESCE(usual, :fallback) / days_since_last AS risk, "
+        f"  revenue / CASE WHEN {years} > 1 THEN {years} ELSE 1 END AS revenue_at_stake "
+        f"  FROM judged WHERE days_since_last > {threshold}) ")
+    totals = session.connection().execute(text(f"{risky} SELECT COUNT(*), SUM(revenue_at_stake) FROM risky"),
+                                          params).one()
+    top = _read(session, f"{risky} SELECT * FROM risky ORDER BY risk DESC, revenue_at_stake DESC, contact_id "
+                         f"LIMIT {int(shown)}", params)
+    top["risk"] = top["risk"].astype("float64").clip(0, 1)
+    top["last_order"] = days_to_timestamps(top["last_day"]) if len(top) else pd.Series(dtype="datetime64[ns]")
+    top = top.astype({"usual_gap_days": "float64", "own_gap": "float64", "revenue": "float64",
+                      "revenue_at_stake": "float64"})
+    return int(totals[0]), float(totals[1] or 0.0), top
 
 
 def order_counts(session: Session, user: User) -> tuple[int, int]:

@@ -129,8 +129,15 @@ def segment_summary(scores: pd.DataFrame) -> pd.DataFrame:
     scores = ensure_columns(scores, ["segment", "monetary"], "scores")
     if scores.empty:
         return pd.DataFrame(columns=list(SUMMARY_COLUMNS))
-    order = [*SEGMENTS, OTHERS] if scores["segment"].eq(OTHERS).any() else list(SEGMENTS)
-    summary = scores.groupby("segment").agg(customers=("segment", "size"), revenue=("monetary", "sum"))
+    return summary_from_totals(scores.groupby("segment").agg(customers=("segment", "size"),
+                                                             revenue=("monetary", "sum")))
+
+
+def summary_from_totals(summary: pd.DataFrame) -> pd.DataFrame:
+    """`segment_summary` from customers and revenue per segment (index: segment name)."""
+    if summary.empty:
+        return pd.DataFrame(columns=list(SUMMARY_COLUMNS))
+    order = [*SEGMENTS, OTHERS] if OTHERS in summary.index else list(SEGMENTS)
     summary = summary.reindex(order, fill_value=0).rename_axis("segment").reset_index()
     summary["share"] = summary["customers"] / summary["customers"].sum()
     total_revenue = summary["revenue"].sum()

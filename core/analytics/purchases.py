@@ -132,7 +132,8 @@ def _touched_contacts(connection: Connection, new: dict[str, summaries.NewRows])
     return contacts
 
 
-SUMMARY = summaries.register(summaries.Summary("purchases", ("orders", "order_lines", "audit_log"), build, fold))
+SOURCES = ("orders", "order_lines", "audit_log")
+SUMMARY = summaries.register(summaries.Summary("purchases", SOURCES, build, fold))
 
 
 def refresh(session: Session) -> None:
@@ -171,15 +172,18 @@ def _customers_cte(session: Session, user: User | None, by: str) -> str:
         "stored AS (SELECT s.contact_id, s.orders, s.revenue, s.first_day, s.last_day, s.own_gap "
         f"  FROM contact_purchases s WHERE {on_s} AND s.last_day <= :as_of AND NOT {several}), "
         "redo AS (SELECT f.contact_id, f.day, f.amount FROM order_facts f "
-        f"  WHERE {on_f} AND f.day <= :as_of AND f.contact_id IN (SELECT s.contact_id FROM contact_purchases s "
+        f"  WHERE {on_f} AND f.day <= :as_of AND f.contact_id IN "
+        "  (SELECT s.contact_id FROM contact_purchases s "
         f"  WHERE {on_s} AND (s.last_day > :as_of OR {several}))), "
         "redo_gaps AS (SELECT contact_id, day - LAG(day) OVER (PARTITION BY contact_id ORDER BY day) AS gap "
         "  FROM (SELECT DISTINCT contact_id, day FROM redo) redo_days), "
-        "redo_ranked AS (SELECT contact_id, gap, ROW_NUMBER() OVER (PARTITION BY contact_id ORDER BY gap) AS rn, "
+        "redo_ranked AS (SELECT contact_id, gap, "
+        "  ROW_NUMBER() OVER (PARTITION BY contact_id ORDER BY gap) AS rn, "
         "  COUNT(*) OVER (PARTITION BY contact_id) AS n FROM redo_gaps WHERE gap IS NOT NULL), "
         "redo_medians AS (SELECT contact_id, AVG(CAST(gap AS DOUBLE PRECISION)) AS own_gap FROM redo_ranked "
         "  WHERE rn = (n + 1) / 2 OR rn = (n + 2) / 2 GROUP BY contact_id), "
-        "redone AS (SELECT r.contact_id, COUNT(*) AS orders, SUM(r.amount) AS revenue, MIN(r.day) AS first_day, "
+        "redone AS (SELECT r.contact_id, COUNT(*) AS orders, SUM(r.amount) AS revenue, "
+        "  MIN(r.day) AS first_day, "
         "  MAX(r.day) AS last_day, MAX(m.own_gap) AS own_gap FROM redo r "
         "  LEFT JOIN redo_medians m ON m.contact_id = r.contact_id GROUP BY r.contact_id), "
         "customers AS (SELECT * FROM stored UNION ALL SELECT * FROM redone)")
@@ -194,10 +198,11 @@ def customers(session: Session, user: User | None, as_of: date, *, by: str = "or
 
 
 def _score(rank: str) -> str:
-    """Quintile score 1..5 of a 1-based rank among n, as `rfm.quintile_scores` cuts ranks (pd.qcut
-    puts rank r above the k-th fifth when r - 1 > k × (n - 1) / 5); 3 when alone."""
-    steps = " + ".join(f"CASE WHEN 5 * ({rank} - 1) > {k} * (n - 1) THEN 1 ELSE 0 END" for k in range(1, 5))
-    return f"CASE WHEN n = 1 THEN 3 ELSE 1 + {steps} END"
+    """Quintile score 1..5 of a 1-based rank among n, as `rfm.quintile_scores` cuts ranks: pd.qcut
+    puts rank r above the k-th fifth when 5 × (r − 1) > k × (n − 1), so the score is 1 + the
+    number of such k in 1..4, which integer division gives as (5r − 6) / (n − 1) (at most 4 as r ≤ n;
+    rank 1 is 1, and a customer alone gets 3)."""
+    return f"CASE WHEN n = 1 THEN 3 WHEN {rank} = 1 THEN 1 ELSE 1 + (5 * {rank} - 6) / (n - 1) END"
 
 
 def _segment() -> str:
@@ -218,7 +223,8 @@ def _rfm_sql(session: Session, user: User) -> str:
         "ranked AS (SELECT contact_id, :as_of - last_day AS recency_days, orders AS frequency, "
         "  revenue AS monetary, ROW_NUMBER() OVER (ORDER BY last_day, contact_id) AS r_rank, "
         "  ROW_NUMBER() OVER (ORDER BY orders, contact_id) AS f_rank, "
-        "  ROW_NUMBER() OVER (ORDER BY revenue, contact_id) AS m_rank, COUNT(*) OVER () AS n FROM customers), "
+        "  ROW_NUMBER() OVER (ORDER BY revenue, contact_id) AS m_rank, "
+        "  COUNT(*) OVER () AS n FROM customers), "
         f"quintiles AS (SELECT contact_id, recency_days, frequency, monetary, {_score('r_rank')} AS r, "
         f"  {_score('f_rank')} AS f, {_score('m_rank')} AS m FROM ranked), "
         f"scored AS (SELECT contact_id, recency_days, frequency, monetary, r, f, m, {_segment()} AS segment "
@@ -228,8 +234,9 @@ def _rfm_sql(session: Session, user: User) -> str:
 def rfm_totals(session: Session, user: User, as_of: date) -> pd.DataFrame:
     """Customers and revenue per RFM segment (index: segment) of the orders `user` sees."""
     refresh(session)
-    totals = _read(session, f"{_rfm_sql(session, user)} SELECT segment, COUNT(*) AS customers, "
-                            "SUM(monetary) AS revenue FROM scored GROUP BY segment", {"as_of": day_number(as_of)})
+    sql = (f"{_rfm_sql(session, user)} SELECT segment, COUNT(*) AS customers, SUM(monetary) AS revenue "
+           "FROM scored GROUP BY segment")
+    totals = _read(session, sql, {"as_of": day_number(as_of)})
     return totals.astype({"customers": "int64", "revenue": "float64"}).set_index("segment")
 
 
@@ -259,7 +266,8 @@ def churn(session: Session, user: User, as_of: date, shown: int, *, gap_multiple
     refresh(session)
     cte = _customers_cte(session, user, "order")
     params: dict[str, Any] = {"as_of": day_number(as_of)}
-    gaps = _read(session, f"WITH {cte} SELECT own_gap, COUNT(*) AS n FROM customers WHERE own_gap IS NOT NULL "
+    gaps = _read(session, f"WITH {cte} SELECT own_gap, COUNT(*) AS n FROM customers "
+                          "WHERE own_gap IS NOT NULL "
                           "GROUP BY own_gap", params)
     population = float(np.median(np.repeat(gaps["own_gap"].to_numpy(float), gaps["n"].to_numpy(int)))) \
         if len(gaps) else None
@@ -326,7 +334,8 @@ def purchases(session: Session, every: int = 1) -> pd.DataFrame:
     refresh(session)
     sample = f"contact_id % {int(every)} = 0" if every > 1 else "1 = 1"
     frame = _read(session, f"SELECT order_id, contact_id, ordered_at, amount FROM order_facts WHERE {sample}")
-    frame["ordered_at"] = pd.to_datetime(frame["ordered_at"].astype("string"), errors="coerce", format="ISO8601")
+    moments = frame["ordered_at"].astype("string")
+    frame["ordered_at"] = pd.to_datetime(moments, errors="coerce", format="ISO8601")
     frame["amount"] = frame["amount"].astype("float64")
     return frame
 

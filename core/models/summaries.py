@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text
 from pydantic import NaiveDatetime
+from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 WITHOUT_ROWID = {"sqlite_with_rowid": False}  # SQLite keeps the rows in primary-key order

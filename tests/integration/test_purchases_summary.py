@@ -19,7 +19,17 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from core.analytics import cache, dashboards, loaders, loyalty, potential, propensity, purchases, rfm, summaries
+from core.analytics import (
+    cache,
+    dashboards,
+    loaders,
+    loyalty,
+    potential,
+    propensity,
+    purchases,
+    rfm,
+    summaries,
+)
 from core.config import today
 from core.models import Contact, Order, OrderFact, OrderLine, Product, SummaryState, User
 from core.services.contacts import contacts as contact_service
@@ -50,7 +60,8 @@ def shop(session: Session, people: dict[str, User]) -> list[Contact]:
     products = [Product(sku=f"P{i}", name=f"Product {i}", category="Things") for i in range(3)]
     session.add_all(products)
     session.flush()
-    contacts = [Contact(first_name=f"C{i}", last_name="Test", owner_id=chance.choice(owners)) for i in range(40)]
+    contacts = [Contact(first_name=f"C{i}", last_name="Test", owner_id=chance.choice(owners))
+                for i in range(40)]
     session.add_all(contacts)
     session.flush()
     number = 0
@@ -58,7 +69,8 @@ def shop(session: Session, people: dict[str, User]) -> list[Contact]:
         for _ in range(chance.choice([0, 1, 1, 2, 3, 4, 6])):
             number += 1
             owner = contact.owner_id if chance.random() < 0.8 else chance.choice(owners)
-            moment = datetime(2024, 1, 1) + timedelta(days=chance.randrange(0, 900), hours=chance.randrange(24))
+            moment = datetime(2024, 1, 1) + timedelta(days=chance.randrange(0, 900),
+                                                      hours=chance.randrange(24))
             order = Order(order_number=f"T{number}", contact_id=contact.id, owner_id=owner, ordered_at=moment,
                           status=chance.choice(STATUSES),
                           deleted_at=datetime(2026, 1, 1) if chance.random() < 0.05 else None)
@@ -66,7 +78,8 @@ def shop(session: Session, people: dict[str, User]) -> list[Contact]:
             session.flush()
             for _ in range(chance.choice([0, 1, 2, 3])):
                 session.add(OrderLine(order_id=order.id, product_id=chance.choice(products).id,
-                                      quantity=chance.choice([1, 2, 3]), unit_price=chance.randrange(1, 400) / 4))
+                                      quantity=chance.choice([1, 2, 3]),
+                                      unit_price=chance.randrange(1, 400) / 4))
     session.commit()
     return contacts
 
@@ -116,14 +129,16 @@ def _check_loyalty(session: Session, user: User) -> None:
 
 def _check_potential(session: Session, user: User) -> None:
     history = potential._history(session, user)
-    features = propensity.build_features(loaders.contacts_frame(session, user), None, today(), history=history)
+    contacts = loaders.contacts_frame(session, user)
+    features = propensity.build_features(contacts, None, today(), history=history)
     expected = propensity.build_features(loaders.contacts_frame(session, user),
                                          loaders.purchases_frame(session, user), today())
     _same(features, expected, f"potential features for {user.role}")
     for every in (1, 3):
         sampled = purchases.purchases(session, every=every).sort_values("order_id")
         raw = loaders.purchases_frame(session, None, every=every).sort_values("order_id")
-        _same(sampled[["order_id", "contact_id", "ordered_at", "amount"]], raw, f"training orders 1 in {every}")
+        columns = ["order_id", "contact_id", "ordered_at", "amount"]
+        _same(sampled[columns], raw, f"training orders 1 in {every}")
 
 
 def _check_everything(session: Session, people: dict[str, User], when: str) -> None:
@@ -184,7 +199,8 @@ def test_figures_follow_every_kind_of_change(session, shop, people) -> None:
     contact_service.restore(session=session, user=admin, record_id=buyer)
     _check_everything(session, people, "after restoring a contact")
 
-    contact_service.update(session=session, user=admin, record_id=buyer, changes={"owner_id": people["staff"].id})
+    contact_service.update(session=session, user=admin, record_id=buyer,
+                           changes={"owner_id": people["staff"].id})
     _check_everything(session, people, "after a contact's owner change")
 
     order_service.update(session=session, user=admin, record_id=first.id, changes={"contact_id": shop[0].id})
@@ -222,7 +238,8 @@ def test_a_second_process_finds_the_summary_up_to_date(session, shop, people, en
 
 def test_rebuild_gives_the_same_rows(session, shop, people) -> None:
     dashboards.rfm_dashboard(session, people["admin"])
-    order_service.update(session=session, user=people["admin"], record_id=session.scalar(select(func.min(Order.id))),
+    first = session.scalar(select(func.min(Order.id)))
+    order_service.update(session=session, user=people["admin"], record_id=first,
                          changes={"status": "cancelled"})
     purchases.refresh(session)
     folded = {table: _rows(session, table) for table in purchases.TABLES}

@@ -131,14 +131,22 @@ class RfmDashboard:
 
 
 def rfm_dashboard(session: Session, user: User) -> RfmDashboard:
-    """Segments scored in SQL over the purchases summary: only the ten segment totals come back."""
+    """Segments from one row per customer of the purchases summary (four numbers each), ranked in
+    pandas: at 450,000 customers that costs a third of the CPU of SQLite's three window sorts."""
     return cached("rfm", data_version(session), user_scope(user), (), lambda: _rfm(session, user))
 
 
 def _rfm(session: Session, user: User) -> RfmDashboard:
-    totals = purchases.rfm_totals(session, user, today())
-    return RfmDashboard(summary=rfm.summary_from_totals(totals), customers=int(totals["customers"].sum()),
-                        revenue=float(totals["revenue"].sum()), as_of=today())
+    customers = purchases.customers(session, user, today())
+    values = pd.DataFrame({
+        "contact_id": customers["contact_id"],
+        "recency_days": purchases.day_number(today()) - customers["last_day"],
+        "frequency": customers["orders"],
+        "monetary": customers["revenue"],
+    })
+    scores = rfm.scores_from_values(values)
+    return RfmDashboard(summary=rfm.segment_summary(scores), customers=len(scores),
+                        revenue=float(scores["monetary"].sum()), as_of=today())
 
 
 def rfm_scores(session: Session, user: User) -> pd.DataFrame:

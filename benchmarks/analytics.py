@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from core.analytics import cache, dashboards, loaders, potential
+from core.analytics import cache, dashboards, loaders, potential, purchases
 from core.db import make_engine
 from core.models import Contact, Order, User
 from core.query.compiler import compile_query
@@ -62,18 +62,20 @@ ORDERS_SQL = ("SELECT o.id, o.contact_id, o.ordered_at, coalesce(sum(l.quantity 
               "LEFT JOIN order_lines l ON l.order_id = o.id "
               "WHERE o.deleted_at IS NULL AND o.status NOT IN ('quote', 'cancelled') "
               "GROUP BY o.id, o.contact_id, o.ordered_at")
+# RFM, loyalty and potential read the purchases summary (core/analytics/purchases.py), not the orders.
+SUMMARY_SQL = "SELECT contact_id, orders, revenue, first_day, last_day, own_gap FROM contact_purchases"
 FLOORS = {
     "funnel": ["SELECT d.id, s.name, s.position, s.is_lost, h.entered_at, h.exited_at, d.status, d.amount, "
                "d.created_at, d.closed_at FROM deals d JOIN pipelines p ON p.id = d.pipeline_id "
                "LEFT JOIN deal_stage_history h ON h.deal_id = d.id LEFT JOIN stages s ON s.id = h.stage_id "
                "WHERE d.deleted_at IS NULL"],
-    "RFM segments": [ORDERS_SQL],
-    "cohort matrix (loyalty)": [ORDERS_SQL],
+    "RFM segments": [SUMMARY_SQL],
+    "cohort matrix (loyalty)": [SUMMARY_SQL],
     "bought-together pairs": ["SELECT l.order_id, o.contact_id, p.name, p.category FROM order_lines l "
                               "JOIN orders o ON o.id = l.order_id JOIN products p ON p.id = l.product_id "
                               "WHERE o.deleted_at IS NULL AND o.status NOT IN ('quote', 'cancelled')"],
     "sales-potential scoring": ["SELECT id, birth_date, gender, household_income, created_at FROM contacts "
-                                "WHERE deleted_at IS NULL", ORDERS_SQL],
+                                "WHERE deleted_at IS NULL", SUMMARY_SQL],
 }
 BENCHED = {"funnel": "funnel (this year)", "RFM segments": "RFM segments",
            "cohort matrix (loyalty)": "loyalty (cohorts, churn)", "bought-together pairs": "baskets (pairs)",
@@ -88,11 +90,11 @@ def bench(session: Session, user: User, *, cold: int, warm: int) -> list[Any]:
 
     from benchmarks.harness import sample, timed
 
+    results = [_summary_refresh(session)]
     calls = _analytics(session, user)
     calls = {name: calls[key] for name, key in BENCHED.items()}
     compiled = compile_query(REVENUE, user, session=session)
     calls["monthly revenue by category"] = lambda: run_query(session, REVENUE, user)
-    results = []
     for name, call in calls.items():
         if name in FLOORS:
             def floor(statements: list[str] = FLOORS[name]) -> None:
@@ -111,6 +113,18 @@ def bench(session: Session, user: User, *, cold: int, warm: int) -> list[Any]:
         results += [timed("analytics", f"{name}, cold", cold_times, floor=floor_times, under=2000),
                     timed("analytics", f"{name}, warm", warm_times, under=100, note=note)]
     return results
+
+
+def _summary_refresh(session: Session) -> Any:
+    """Bring the purchases summary up to date before the dashboards are timed, so that "cold"
+    means an empty result cache over an up-to-date summary; the first build is reported."""
+    from benchmarks.harness import timed
+    from core.models import SummaryState
+
+    built = session.get(SummaryState, purchases.SUMMARY.name) is None
+    took = _timed(lambda: purchases.refresh(session))
+    note = "first build of the summary tables" if built else "summary already up to date"
+    return timed("analytics", "purchases summary refresh", [took], note=note)
 
 
 def run(url: str, username: str, repeat: int) -> str:

@@ -61,6 +61,15 @@ def cohort_retention(
     active = pd.DataFrame({"contact": orders["contact_id"], "cohort": first, "offset": months - first})
     counts = active.drop_duplicates().groupby(["cohort", "offset"]).size().unstack(fill_value=0)
     last = month_index(pd.Series([as_timestamp(today)])).iloc[0] if today else months.max()
+    return retention_from_counts(counts, int(last), max_months)
+
+
+def retention_from_counts(counts: pd.DataFrame, last: int, max_months: int | None = None) -> pd.DataFrame:
+    """`cohort_retention` from customers active per cohort (rows: first month as a month index)
+    and months since (columns, 0 = the cohort's size), `last` = the latest month lived through."""
+    if counts.empty:
+        return pd.DataFrame(columns=pd.RangeIndex(0, 0, name="months_since_first"),
+                            index=pd.Index([], name="cohort"))
     width = int(last - counts.index.min()) if max_months is None else max_months
     shares = counts.div(counts[0], axis=0).reindex(columns=range(width + 1), fill_value=0.0)
     lived = np.subtract.outer(np.asarray(last - shares.index), np.arange(width + 1)) >= 0
@@ -102,7 +111,17 @@ def churn_risk(
     orders = _clean(orders, today)
     if orders.empty:
         return pd.DataFrame(columns=list(CHURN_COLUMNS))
-    per_customer = _rhythm(orders)
+    return churn_from_rhythm(_rhythm(orders), today, gap_multiple=gap_multiple, min_days=min_days)
+
+
+def churn_from_rhythm(per_customer: pd.DataFrame, today: date, *, gap_multiple: float = 2.0,
+                      min_days: int = 30) -> pd.DataFrame:
+    """`churn_risk` from per-customer contact_id, orders, revenue, first, last_order (days, as
+    datetime64) and own_gap (median days between distinct order days, NaN under two days)."""
+    if per_customer.empty:
+        return pd.DataFrame(columns=list(CHURN_COLUMNS))
+    years = (per_customer["last_order"] - per_customer["first"]).dt.days / DAYS_PER_YEAR
+    per_customer = per_customer.assign(revenue_at_stake=per_customer["revenue"] / np.maximum(years, 1.0))
     population_gap = per_customer["own_gap"].median()
     usual = per_customer["own_gap"].fillna(population_gap)
     fallback_gap = usual.fillna(min_days / gap_multiple)  # nobody has ever reordered
@@ -113,7 +132,7 @@ def churn_risk(
         usual_gap_days=usual,
         risk=(1 - fallback_gap / since.where(since > 0)).clip(0, 1),
     )[since > threshold]
-    per_customer["reason"] = _reasons(per_customer)
+    per_customer["reason"] = churn_reasons(per_customer)
     per_customer = per_customer.sort_values(
         ["risk", "revenue_at_stake", "contact_id"], ascending=[False, False, True], kind="stable"
     )
@@ -131,12 +150,10 @@ def _rhythm(orders: pd.DataFrame) -> pd.DataFrame:
     days = work[["contact_id", "day"]].drop_duplicates().sort_values(["contact_id", "day"])
     gaps = days.groupby("contact_id")["day"].diff().dt.days
     per_customer["own_gap"] = gaps.groupby(days["contact_id"]).median()
-    years = (per_customer["last_order"] - per_customer["first"]).dt.days / DAYS_PER_YEAR
-    per_customer["revenue_at_stake"] = per_customer["revenue"] / np.maximum(years, 1.0)
     return per_customer.reset_index()
 
 
-def _reasons(at_risk: pd.DataFrame) -> pd.Series:
+def churn_reasons(at_risk: pd.DataFrame) -> pd.Series:
     """Plain-language reason per customer, built column-wise (no per-row Python loop)."""
     since = at_risk["days_since_last"].astype("int64").astype(str)
     gap = at_risk["usual_gap_days"].round().astype("Int64").astype(str)

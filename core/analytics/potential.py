@@ -30,7 +30,7 @@ from sklearn.pipeline import Pipeline
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from core.analytics import propensity
+from core.analytics import propensity, purchases
 from core.analytics.cache import SYSTEM_SCOPE, cached, user_scope
 from core.analytics.loaders import (
     contact_labels,
@@ -96,7 +96,7 @@ def _training_frames(session: Session, version: str) -> tuple[pd.DataFrame, pd.D
     def read() -> tuple[pd.DataFrame, pd.DataFrame]:
         highest_id = session.scalar(select(func.max(Contact.id))) or 0
         every = max(1, math.ceil(highest_id / TRAINING_CONTACTS))
-        return contacts_frame(session, None, every=every), purchases_frame(session, None, every=every)
+        return contacts_frame(session, None, every=every), purchases.purchases(session, every=every)
     return cached("potential-training-frames", version, SYSTEM_SCOPE, (), read)
 
 
@@ -131,8 +131,8 @@ def _visible_scores(session: Session, user: User, fitted: PotentialModel) -> _Sc
 
     def compute() -> _Scores:
         assert fitted.model is not None
-        features = propensity.build_features(contacts_frame(session, user),
-                                             purchases_frame(session, user), today())
+        features = propensity.build_features(contacts_frame(session, user), None, today(),
+                                             history=_history(session, user))
         probability = fitted.model.predict_proba(features[list(propensity.FEATURES)])[:, 1]
         ranking = pd.DataFrame({"contact_id": features.index.to_numpy(), "probability": probability})
         ranking = ranking.sort_values(["probability", "contact_id"], ascending=[False, True], kind="stable")
@@ -140,6 +140,16 @@ def _visible_scores(session: Session, user: User, fitted: PotentialModel) -> _Sc
 
     # The fit is deterministic, so the data version, the reader and the horizon decide the scores.
     return cached("potential-scores", version, user_scope(user), (fitted.horizon_days,), compute)
+
+
+def _history(session: Session, user: User) -> pd.DataFrame:
+    """Purchase features as of today of every contact `user` may see, from the purchases summary."""
+    rows = purchases.customers(session, user, today(), by="contact")
+    day = purchases.day_number(today())
+    return pd.DataFrame({"orders_count": rows["orders"].to_numpy(), "revenue": rows["revenue"].to_numpy(),
+                         "days_since_last_order": (day - rows["last_day"]).to_numpy(),
+                         "tenure_days": (day - rows["first_day"]).to_numpy()},
+                        index=pd.Index(rows["contact_id"].to_numpy(), name="contact_id"))
 
 
 # ---- what a reader sees ---------------------------------------------------------------------------------

@@ -54,21 +54,25 @@ def _day_after(day: date) -> pd.Timestamp:
     return as_timestamp(day) + pd.Timedelta(days=1)
 
 
-def build_features(contacts: pd.DataFrame, orders: pd.DataFrame, as_of: date) -> pd.DataFrame:
-    """One row per contact (index contact_id) with FEATURES, from orders on or before `as_of`.
+def build_features(contacts: pd.DataFrame, orders: pd.DataFrame | None, as_of: date,
+                   history: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per contact (index contact_id) with FEATURES, from orders on or before `as_of`
+    (or from `history`: orders_count, revenue, days_since_last_order and tenure_days per contact,
+    index contact_id, as `_history` computes them from orders).
 
     Contacts created after `as_of` (when a created_at column is given) are left out: they did not
     exist yet. Missing birth dates and incomes stay NaN (the model imputes the median); contacts
     who never ordered have 0 orders and revenue and NaN days since last / first order.
     """
     contacts = ensure_columns(contacts, CONTACT_COLUMNS, "contacts")
-    orders = ensure_columns(orders, ORDER_COLUMNS, "orders")
+    if history is None:
+        history = _history(ensure_columns(orders, ORDER_COLUMNS, "orders"), as_of)
     if "created_at" in contacts.columns:
         contacts = contacts[~(to_datetime(contacts["created_at"]) >= _day_after(as_of))]
     features = pd.DataFrame(index=pd.Index(contacts["contact_id"], name="contact_id"))
     features["age"] = _age(to_datetime(contacts["birth_date"]), as_of).to_numpy()
     features["household_income"] = pd.to_numeric(contacts["household_income"], errors="coerce").to_numpy()
-    history = _history(orders, as_of).reindex(features.index)
+    history = history.reindex(features.index)
     features["orders_count"] = history["orders_count"].fillna(0)
     features["revenue"] = history["revenue"].fillna(0.0)
     features["days_since_last_order"] = history["days_since_last_order"]
@@ -87,6 +91,7 @@ def _age(birth: pd.Series, as_of: date) -> pd.Series:
 
 
 def _history(orders: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """Per contact (index contact_id): orders_count, revenue, days since the last and first order."""
     moment = to_datetime(orders["ordered_at"])
     known = orders.assign(day=moment.dt.normalize(), amount=pd.to_numeric(orders["amount"], errors="coerce"))
     known = known[moment < _day_after(as_of)]

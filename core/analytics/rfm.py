@@ -64,7 +64,12 @@ MIDDLE_SCORE = 3
 
 def rfm_scores(orders: pd.DataFrame, today: date) -> pd.DataFrame:
     """One row per customer: recency_days, frequency, monetary, r/f/m scores 1..5 and segment."""
-    values = rfm_values(orders, today)
+    return scores_from_values(rfm_values(orders, today))
+
+
+def scores_from_values(values: pd.DataFrame) -> pd.DataFrame:
+    """`rfm_scores` from per-customer recency_days, frequency and monetary (contact_id order)."""
+    values = values.copy()
     values["r"] = quintile_scores(values["recency_days"], higher_is_better=False)
     values["f"] = quintile_scores(values["frequency"])
     values["m"] = quintile_scores(values["monetary"])
@@ -124,8 +129,15 @@ def segment_summary(scores: pd.DataFrame) -> pd.DataFrame:
     scores = ensure_columns(scores, ["segment", "monetary"], "scores")
     if scores.empty:
         return pd.DataFrame(columns=list(SUMMARY_COLUMNS))
-    order = [*SEGMENTS, OTHERS] if scores["segment"].eq(OTHERS).any() else list(SEGMENTS)
-    summary = scores.groupby("segment").agg(customers=("segment", "size"), revenue=("monetary", "sum"))
+    return summary_from_totals(scores.groupby("segment").agg(customers=("segment", "size"),
+                                                             revenue=("monetary", "sum")))
+
+
+def summary_from_totals(summary: pd.DataFrame) -> pd.DataFrame:
+    """`segment_summary` from customers and revenue per segment (index: segment name)."""
+    if summary.empty:
+        return pd.DataFrame(columns=list(SUMMARY_COLUMNS))
+    order = [*SEGMENTS, OTHERS] if OTHERS in summary.index else list(SEGMENTS)
     summary = summary.reindex(order, fill_value=0).rename_axis("segment").reset_index()
     summary["share"] = summary["customers"] / summary["customers"].sum()
     total_revenue = summary["revenue"].sum()

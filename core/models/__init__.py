@@ -34,6 +34,7 @@ from core.models.sales import (
     ProductOption,
     Stage,
 )
+from core.models.summaries import ContactMonth, ContactPurchases, OrderFact, SummaryState
 
 # The entities people edit, by the name used in URLs, imports, exports and the audit log.
 ENTITIES: dict[str, type[Editable]] = {
@@ -71,6 +72,8 @@ __all__ = [
     "Case",
     "Company",
     "Contact",
+    "ContactMonth",
+    "ContactPurchases",
     "Conversation",
     "ConversationMessage",
     "CustomFieldDefinition",
@@ -79,6 +82,7 @@ __all__ = [
     "Editable",
     "Notification",
     "Order",
+    "OrderFact",
     "OrderLine",
     "OutboxMessage",
     "Pipeline",
@@ -88,6 +92,7 @@ __all__ = [
     "SavedView",
     "Segment",
     "Stage",
+    "SummaryState",
     "Task",
     "User",
     "metadata",

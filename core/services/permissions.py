@@ -57,10 +57,19 @@ def visible_clause(user: User, model: type[Editable]) -> ColumnElement[bool]:
         return false()
     if reads_every_row(user, model):
         return true()
-    owner = getattr(model, model.owner_field)
+    return owner_visible_clause(user, getattr(model, model.owner_field))
+
+
+def owner_visible_clause(user: User, owner: Any) -> ColumnElement[bool]:
+    """`visible_clause` on any column holding an owner's user id, e.g. a summary table's copy of
+    the owner: admin all, manager the team's and unowned rows, staff their own."""
+    if user is None or not user.active:
+        return false()
+    if user.role == "admin":
+        return true()
     if user.role == "manager":
         return or_(owner.is_(None), owner.in_(team_member_ids(user)))
-    return owner == user.id
+    return owner == user.id  # type: ignore[no-any-return]
 
 
 def _owner_in_reach(session: Any, user: User, owner_id: int | None) -> bool:

@@ -194,7 +194,7 @@ def test_order_lines_and_contacts_frames(session, world, admin) -> None:
 
 def test_rfm_and_loyalty_dashboards(session, world, admin) -> None:
     rfm = dashboards.rfm_dashboard(session, admin)
-    scores = rfm.scores.set_index("contact_id")
+    scores = dashboards.rfm_scores(session, admin).set_index("contact_id")
     ana, ben, cleo = (world.contacts[n].id for n in ("Ana", "Ben", "Cleo"))
     # Ana: last order 05-20 (26 days before 06-15), 2 orders, 1100 + 960; Ben: 06-01, 1; Cleo: 03-01, 1.
     assert scores.loc[ana, ["recency_days", "frequency", "monetary"]].tolist() == [26, 2, 2060.0]

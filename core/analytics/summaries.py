@@ -1,0 +1,214 @@
+"""Derived summary tables kept in the database and brought up to date on read.
+
+A summary (e.g. `core.analytics.purchases`) is a few tables computed from source tables, plus a
+row in `summary_state` recording what it has folded in: per source table the highest id seen (its
+"mark"), and the data version (`version.data_version`) it was last refreshed at. `refresh` runs
+before a summary is read:
+
+1. the data version is unchanged since the last refresh: nothing to do (one small query);
+2. otherwise, in one transaction, serialised between processes (PostgreSQL: an advisory lock;
+   SQLite: the database's write lock, taken by the first statement), the summary's `fold` is given
+   the source rows added since the marks (`NewRows`) and recomputes only the keys they touch;
+3. with no state yet (first use, or after `crm summaries rebuild`) `build` computes everything.
+
+Refreshing on read, rather than from every write path, means no writer can forget a hook. Edits are
+found through the rows they add: every service edit, soft delete and restore writes an audit_log
+row (entity, entity_id), so a summary folds the audit rows above its mark together with the new
+rows of its own source tables. An UPDATE typed into the database by hand bypasses the audit log:
+`crm summaries rebuild` (or `rebuild`) recomputes from scratch.
+
+PostgreSQL hands out ids before commit, so a transaction that commits late can add a row with an id
+below a mark already taken. The ids missing below a new mark are kept as "gaps" and looked at again
+by the next folds for GAP_SECONDS; on SQLite, writers are serialised and this cannot happen.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select, text, update
+from sqlmodel import Session
+
+from core.analytics.version import data_version
+from core.config import now
+from core.models import SummaryState
+
+GAP_SECONDS = 600  # how long a missing id below a mark is waited for (a slow PostgreSQL commit)
+MAX_GAP_SPAN = 10_000  # larger jumps (bulk loads) are not scanned for gaps
+CHUNK = 500  # keys per IN (...) list when refolding
+
+
+@dataclass(frozen=True)
+class NewRows:
+    """The rows of one source table not folded in yet: id in (after, upto], or one of `gaps`."""
+
+    table: str
+    after: int
+    upto: int
+    gaps: tuple[int, ...] = ()
+
+    def where(self, column: str = "id") -> str:
+        """A SQL condition on `column` (ids are integers we read ourselves: safe to inline)."""
+        condition = f"({column} > {int(self.after)} AND {column} <= {int(self.upto)})"
+        if self.gaps:
+            condition += f" OR {column} IN ({', '.join(str(int(gap)) for gap in self.gaps)})"
+        return f"({condition})"
+
+    @property
+    def empty(self) -> bool:
+        return self.upto <= self.after and not self.gaps
+
+
+class RebuildNeeded(Exception):
+    """Raised by a fold when a change cannot be folded key by key (e.g. a bulk audit entry)."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A summary's name, the source tables it follows by id, and how to build and fold it.
+
+    `build(connection)` recomputes every row; `fold(connection, new)` recomputes the keys touched by
+    `new` (NewRows per table in `tables`) and may raise RebuildNeeded. Both run inside the refresh
+    transaction and must only write the summary's own tables."""
+
+    name: str
+    tables: tuple[str, ...]
+    build: Callable[[Connection], None]
+    fold: Callable[[Connection, dict[str, NewRows]], None]
+
+
+REGISTRY: dict[str, Summary] = {}
+
+
+def register(summary: Summary) -> Summary:
+    """Make `summary` known to `rebuild_all` (and so to `crm summaries rebuild`)."""
+    REGISTRY[summary.name] = summary
+    return summary
+
+
+def refresh(session: Session, summary: Summary) -> None:
+    """Bring `summary` up to date with the data, building it on first use. Commits the session."""
+    version = data_version(session)
+    state = _state(session.connection(), summary.name)
+    if state is not None and state["data_version"] == version:
+        return
+    _locked_refresh(session, summary, version, rebuild=False)
+
+
+def rebuild(session: Session, summary: Summary) -> None:
+    """Recompute `summary` from scratch (after a change made outside the services)."""
+    _locked_refresh(session, summary, data_version(session), rebuild=True)
+
+
+def rebuild_all(session: Session) -> dict[str, float]:
+    """Rebuild every registered summary; seconds each took."""
+    took = {}
+    for name, summary in REGISTRY.items():
+        began = time.perf_counter()
+        rebuild(session, summary)
+        took[name] = time.perf_counter() - began
+    return took
+
+
+def chunks(keys: Iterable[int], size: int = CHUNK) -> Iterator[list[int]]:
+    """Sorted keys in lists of at most `size`, for `IN (...)` lists that stay within SQL limits."""
+    ordered = sorted(set(keys))
+    for start in range(0, len(ordered), size):
+        yield ordered[start:start + size]
+
+
+def in_list(column: str, keys: Sequence[int]) -> str:
+    """`column IN (1, 2, 3)` for integer keys we read ourselves (safe to inline)."""
+    return f"{column} IN ({', '.join(str(int(key)) for key in keys)})"
+
+
+# ---- the transaction -------------------------------------------------------------------------------
+
+
+def _locked_refresh(session: Session, summary: Summary, version: str, *, rebuild: bool) -> None:
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    connection = session.connection()
+    try:
+        _lock(connection, summary.name)  # held until the commit below
+        state = _state(connection, summary.name)
+        if state is not None and state["data_version"] == version and not rebuild:
+            session.commit()
+            return  # another process refreshed it while we waited
+        highs = _highest_ids(connection, summary.tables)
+        marks = None if rebuild or state is None else state["marks"]
+        if marks is None or set(marks.get("ids", {})) != set(summary.tables):
+            summary.build(connection)
+            gaps: dict[str, list[list[float]]] = {table: [] for table in summary.tables}
+        else:
+            gaps = _fold(connection, summary, marks, highs)
+        _save_state(connection, summary.name, {"ids": highs, "gaps": gaps}, version)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _fold(connection: Connection, summary: Summary, marks: dict[str, Any],
+          highs: dict[str, int]) -> dict[str, list[list[float]]]:
+    waiting = {table: [gap for gap in marks.get("gaps", {}).get(table, [])
+                       if time.time() - gap[1] < GAP_SECONDS] for table in summary.tables}
+    new = {table: NewRows(table, int(marks["ids"][table]), highs[table],
+                          tuple(int(gap[0]) for gap in waiting[table])) for table in summary.tables}
+    try:
+        if any(not rows.empty for rows in new.values()):
+            summary.fold(connection, new)
+    except RebuildNeeded:
+        summary.build(connection)
+        return {table: [] for table in summary.tables}
+    if connection.dialect.name != "postgresql":
+        return {table: [] for table in summary.tables}
+    return {table: _still_missing(connection, new[table], waiting[table]) for table in summary.tables}
+
+
+def _still_missing(connection: Connection, rows: NewRows, waiting: list[list[float]]) -> list[list[float]]:
+    """Ids at or below the new mark that no row has yet (a transaction may still commit them)."""
+    candidates = {int(gap[0]): gap[1] for gap in waiting}
+    if 0 < rows.upto - rows.after <= MAX_GAP_SPAN:
+        candidates.update({i: time.time() for i in range(rows.after + 1, rows.upto + 1)})
+    if not candidates:
+        return []
+    present: set[int] = set()
+    for chunk in chunks(candidates):
+        present |= set(connection.execute(text(f"SELECT id FROM {rows.table} WHERE {in_list('id', chunk)}"))
+                       .scalars())
+    return [[key, seen] for key, seen in sorted(candidates.items()) if key not in present]
+
+
+def _lock(connection: Connection, name: str) -> None:
+    """Serialise refreshes of one summary between processes until the transaction ends."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(name.encode())})
+    # Taking SQLite's write lock now (the first statement writes) rather than at the first INSERT
+    # keeps two refreshes from interleaving and one from failing to upgrade a stale read.
+    connection.execute(text("INSERT INTO summary_state (name, marks, data_version) VALUES (:name, '{}', '') "
+                            "ON CONFLICT (name) DO NOTHING"), {"name": name})
+
+
+def _state(connection: Connection, name: str) -> dict[str, Any] | None:
+    table = SummaryState.__table__  # type: ignore[attr-defined]
+    row = connection.execute(select(table.c.marks, table.c.data_version).where(table.c.name == name)).first()
+    if row is None or not row.data_version:
+        return None
+    return {"marks": row.marks, "data_version": row.data_version}
+
+
+def _save_state(connection: Connection, name: str, marks: dict[str, Any], version: str) -> None:
+    table = SummaryState.__table__  # type: ignore[attr-defined]
+    connection.execute(update(table).where(table.c.name == name)
+                       .values(marks=marks, data_version=version, refreshed_at=now()))
+
+
+def _highest_ids(connection: Connection, tables: Sequence[str]) -> dict[str, int]:
+    selects = ", ".join(f"(SELECT max(id) FROM {table})" for table in tables)
+    row = connection.execute(text(f"SELECT {selects}")).one()
+    return {table: int(value or 0) for table, value in zip(tables, row, strict=True)}

@@ -1,0 +1,83 @@
+"""Derived summary tables: facts the analytics read instead of millions of raw rows.
+
+They hold nothing a person types: `core.analytics.summaries` rebuilds or folds them from the
+source tables (orders, order lines, contacts) and `summary_state` records what has been folded in.
+No foreign keys: a summary row is dropped and rewritten whenever its source changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import NaiveDatetime
+from sqlalchemy import JSON, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+WITHOUT_ROWID = {"sqlite_with_rowid": False}  # SQLite keeps the rows in primary-key order
+
+
+class SummaryState(SQLModel, table=True):
+    """Per summary: the high-water marks folded in and the data version they were read at."""
+
+    __tablename__ = "summary_state"
+
+    name: str = Field(primary_key=True, max_length=40)
+    marks: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    data_version: str = Field(default="", sa_column=Column(Text, nullable=False))
+    refreshed_at: NaiveDatetime | None = None
+
+
+class OrderFact(SQLModel, table=True):
+    """One row per order that counts as sold: not a quote, not cancelled, not deleted, of a live
+    contact. amount = sum of quantity × unit price of its lines; day = days since 1970-01-01 of
+    ordered_at, month = year × 12 + month − 1 (so month arithmetic is a subtraction)."""
+
+    __tablename__ = "order_facts"
+    __table_args__ = (Index("ix_order_facts_contact_day", "contact_id", "day"),)
+
+    order_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    contact_id: int = Field(nullable=False)
+    order_owner_id: int | None = None
+    contact_owner_id: int | None = None
+    ordered_at: NaiveDatetime = Field(nullable=False)
+    day: int = Field(nullable=False)
+    month: int = Field(nullable=False)
+    amount: float = Field(nullable=False)
+
+
+class ContactPurchases(SQLModel, table=True):
+    """A contact's purchases per order owner (a "slice"; owner_key = order owner, 0 for none):
+    the readers' scope follows the order's owner for RFM and loyalty, the contact's for potential.
+    own_gap = median days between the slice's distinct order days (NULL under two days)."""
+
+    __tablename__ = "contact_purchases"
+    __table_args__ = (
+        Index("ix_contact_purchases_order_owner", "order_owner_id", "contact_id"),
+        Index("ix_contact_purchases_contact_owner", "contact_owner_id", "contact_id"),
+        WITHOUT_ROWID,
+    )
+
+    contact_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    owner_key: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    order_owner_id: int | None = None
+    contact_owner_id: int | None = None
+    orders: int = Field(nullable=False)
+    revenue: float = Field(nullable=False)
+    first_day: int = Field(nullable=False)
+    last_day: int = Field(nullable=False)
+    first_month: int = Field(nullable=False)
+    own_gap: float | None = None
+
+
+class ContactMonth(SQLModel, table=True):
+    """The months in which a contact bought (per order owner), with the first order day in each:
+    the cohort matrix counts these rows."""
+
+    __tablename__ = "contact_months"
+    __table_args__ = (Index("ix_contact_months_order_owner", "order_owner_id", "contact_id"), WITHOUT_ROWID)
+
+    contact_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    owner_key: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    month: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    order_owner_id: int | None = None
+    first_day: int = Field(nullable=False)

@@ -1,0 +1,262 @@
+"""The purchases summary behind RFM, loyalty and potential, on both backends.
+
+Every figure read through the summary must equal the figure the pandas analytics compute from the
+raw rows (`loaders.orders_frame` / `purchases_frame`: orders joined to their lines, read whole), for
+an admin, a manager and a staff member, before and after edits made through the services (an order
+edited, cancelled, deleted and restored, a line added, a contact soft-deleted, restored and given
+to another owner). The data is inserted directly, with orders of one contact taken by several
+owners, orders after the pinned today (2026-06-15), quotes, cancelled and deleted orders.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from core.analytics import (
+    cache,
+    dashboards,
+    loaders,
+    loyalty,
+    potential,
+    propensity,
+    purchases,
+    rfm,
+    summaries,
+)
+from core.config import today
+from core.models import Contact, Order, OrderFact, OrderLine, Product, SummaryState, User
+from core.services.contacts import contacts as contact_service
+from core.services.orders import orders as order_service
+from tests.conftest import insert_user
+
+STATUSES = ["paid"] * 6 + ["shipped"] * 3 + ["placed", "quote", "cancelled"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():  # type: ignore[no-untyped-def]
+    cache.RESULTS.clear()
+    yield
+    cache.RESULTS.clear()
+
+
+@pytest.fixture
+def people(engine, admin, manager, staff, other_staff, outsider) -> dict[str, User]:  # type: ignore[no-untyped-def]
+    return {"admin": admin, "manager": manager, "staff": staff, "other": other_staff, "outsider": outsider}
+
+
+@pytest.fixture
+def shop(session: Session, people: dict[str, User]) -> list[Contact]:
+    """40 contacts of four owners (and none), 0-6 orders each over 2.5 years, amounts in quarters
+    (exact in binary, so sums do not depend on the order of addition)."""
+    chance = random.Random(8)
+    owners = [people[name].id for name in ("staff", "other", "outsider", "manager")] + [None]
+    products = [Product(sku=f"P{i}", name=f"Product {i}", category="Things") for i in range(3)]
+    session.add_all(products)
+    session.flush()
+    contacts = [Contact(first_name=f"C{i}", last_name="Test", owner_id=chance.choice(owners))
+                for i in range(40)]
+    session.add_all(contacts)
+    session.flush()
+    number = 0
+    for contact in contacts:
+        for _ in range(chance.choice([0, 1, 1, 2, 3, 4, 6])):
+            number += 1
+            owner = contact.owner_id if chance.random() < 0.8 else chance.choice(owners)
+            moment = datetime(2024, 1, 1) + timedelta(days=chance.randrange(0, 900),
+                                                      hours=chance.randrange(24))
+            order = Order(order_number=f"T{number}", contact_id=contact.id, owner_id=owner, ordered_at=moment,
+                          status=chance.choice(STATUSES),
+                          deleted_at=datetime(2026, 1, 1) if chance.random() < 0.05 else None)
+            session.add(order)
+            session.flush()
+            for _ in range(chance.choice([0, 1, 2, 3])):
+                session.add(OrderLine(order_id=order.id, product_id=chance.choice(products).id,
+                                      quantity=chance.choice([1, 2, 3]),
+                                      unit_price=chance.randrange(1, 400) / 4))
+    session.commit()
+    return contacts
+
+
+# ---- references: the pandas analytics over the raw rows -------------------------------------------------
+
+
+def _same(actual: pd.DataFrame | pd.Series, expected: pd.DataFrame | pd.Series, what: str) -> None:
+    assert len(actual) == len(expected), what
+    if isinstance(actual, pd.DataFrame):
+        pd.testing.assert_frame_equal(actual.reset_index(drop=True), expected.reset_index(drop=True),
+                                      check_dtype=False, check_index_type=False, obj=what)
+    else:
+        pd.testing.assert_series_equal(actual, expected, check_dtype=False, check_index_type=False, obj=what)
+
+
+def _check_rfm(session: Session, user: User) -> None:
+    board = dashboards.rfm_dashboard(session, user)
+    expected = rfm.rfm_scores(loaders.orders_frame(session, user), today())
+    _same(dashboards.rfm_scores(session, user), expected, f"RFM scores for {user.role}")
+    for segment in expected["segment"].unique():
+        top = expected[expected["segment"] == segment].nlargest(3, "monetary")["contact_id"].tolist()
+        assert dashboards.segment_members(session, user, segment, limit=3)["contact_id"].tolist() == top
+    _same(board.summary, rfm.segment_summary(expected), f"RFM segments for {user.role}")
+    assert board.customers == len(expected)
+    assert board.revenue == pytest.approx(float(expected["monetary"].sum()))
+
+
+def _check_loyalty(session: Session, user: User) -> None:
+    board = dashboards.loyalty_dashboard(session, user)
+    orders = loaders.orders_frame(session, user)
+    shown = dashboards.COHORTS_SHOWN
+    retention = loyalty.cohort_retention(orders, today=today(), max_months=shown - 1).tail(shown)
+    _same(board.retention, retention, f"cohort matrix for {user.role}")
+    sizes = loyalty.cohort_sizes(orders, today=today()).reindex(retention.index)
+    _same(board.cohort_sizes, sizes, f"cohort sizes for {user.role}")
+    churn = loyalty.churn_risk(orders, today())
+    assert board.at_risk == len(churn)
+    assert board.revenue_at_stake == pytest.approx(float(churn["revenue_at_stake"].sum()))
+    assert board.churn["contact_id"].tolist() == churn["contact_id"].head(dashboards.CHURN_SHOWN).tolist()
+    np.testing.assert_allclose(board.churn["risk"], churn["risk"].head(dashboards.CHURN_SHOWN))
+    assert board.churn["reason"].tolist() == churn["reason"].head(dashboards.CHURN_SHOWN).tolist()
+    assert board.customers == orders["contact_id"].nunique()
+    expected_rate = loyalty.repeat_purchase_rate(orders)
+    assert board.repeat_rate == pytest.approx(expected_rate, nan_ok=True)
+
+
+def _check_potential(session: Session, user: User) -> None:
+    history = potential._history(session, user)
+    contacts = loaders.contacts_frame(session, user)
+    features = propensity.build_features(contacts, None, today(), history=history)
+    expected = propensity.build_features(loaders.contacts_frame(session, user),
+                                         loaders.purchases_frame(session, user), today())
+    _same(features, expected, f"potential features for {user.role}")
+    for every in (1, 3):
+        sampled = purchases.purchases(session, every=every).sort_values("order_id")
+        raw = loaders.purchases_frame(session, None, every=every).sort_values("order_id")
+        columns = ["order_id", "contact_id", "ordered_at", "amount"]
+        _same(sampled[columns], raw, f"training orders 1 in {every}")
+
+
+def _check_everything(session: Session, people: dict[str, User], when: str) -> None:
+    for role in ("admin", "manager", "staff"):
+        cache.RESULTS.clear()
+        user = people[role]
+        try:
+            _check_rfm(session, user)
+            _check_loyalty(session, user)
+            _check_potential(session, user)
+        except AssertionError as error:
+            raise AssertionError(f"{when}, as {role}: {error}") from error
+
+
+def _summary_rows(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(OrderFact)) or 0
+
+
+# ---- the tests ---------------------------------------------------------------------------------------
+
+
+def test_summary_figures_equal_the_raw_rows_for_every_role(session, shop, people) -> None:
+    _check_everything(session, people, "first build")
+    assert _summary_rows(session) > 0
+
+
+def test_figures_follow_every_kind_of_change(session, shop, people) -> None:
+    admin = people["admin"]
+    _check_everything(session, people, "first build")
+    orders = session.scalars(select(Order).where(Order.deleted_at.is_(None), Order.status == "paid")
+                             .order_by(Order.id)).all()
+    first, second, third = orders[0], orders[1], orders[2]
+
+    order_service.update(session=session, user=admin, record_id=first.id,
+                         changes={"ordered_at": datetime(2026, 6, 14, 9, 30)})
+    _check_everything(session, people, "after moving an order's date")
+
+    order_service.update(session=session, user=admin, record_id=second.id, changes={"status": "cancelled"})
+    _check_everything(session, people, "after cancelling an order")
+
+    session.add(OrderLine(order_id=third.id, product_id=session.scalar(select(Product.id)), quantity=2,
+                          unit_price=12.5))
+    session.commit()
+    _check_everything(session, people, "after adding a line to an order")
+
+    order_service.delete(session=session, user=admin, record_id=third.id)
+    _check_everything(session, people, "after deleting an order")
+    order_service.restore(session=session, user=admin, record_id=third.id)
+    _check_everything(session, people, "after restoring an order")
+
+    order_service.update(session=session, user=admin, record_id=third.id,
+                         changes={"owner_id": people["outsider"].id})
+    _check_everything(session, people, "after giving an order to another owner")
+
+    buyer = first.contact_id
+    contact_service.delete(session=session, user=admin, record_id=buyer)
+    _check_everything(session, people, "after deleting a contact")
+    contact_service.restore(session=session, user=admin, record_id=buyer)
+    _check_everything(session, people, "after restoring a contact")
+
+    contact_service.update(session=session, user=admin, record_id=buyer,
+                           changes={"owner_id": people["staff"].id})
+    _check_everything(session, people, "after a contact's owner change")
+
+    order_service.update(session=session, user=admin, record_id=first.id, changes={"contact_id": shop[0].id})
+    _check_everything(session, people, "after moving an order to another contact")
+
+
+def test_a_new_order_is_folded_in_without_a_rebuild(session, shop, people, engine) -> None:
+    admin = people["admin"]
+    before = dashboards.rfm_dashboard(session, admin).revenue
+    built = session.scalar(select(func.min(OrderFact.order_id)))
+    contact = shop[5]
+    order = Order(order_number="NEW", contact_id=contact.id, owner_id=contact.owner_id,
+                  ordered_at=datetime(2026, 6, 1), status="paid")
+    session.add(order)
+    session.flush()
+    session.add(OrderLine(order_id=order.id, product_id=session.scalar(select(Product.id)), quantity=1,
+                          unit_price=100.0))
+    session.commit()
+    cache.RESULTS.clear()
+    assert dashboards.rfm_dashboard(session, admin).revenue == pytest.approx(before + 100.0)
+    assert session.scalar(select(func.min(OrderFact.order_id))) == built  # rows kept, not rebuilt
+    _check_everything(session, people, "after a new order")
+
+
+def test_a_second_process_finds_the_summary_up_to_date(session, shop, people, engine) -> None:
+    """The state is in the database: another session (another process) does not rebuild."""
+    dashboards.rfm_dashboard(session, people["admin"])
+    with Session(engine) as other:
+        version = summaries.data_version(other)
+        state = other.get(SummaryState, "purchases")
+        assert state is not None and state.data_version == version
+        purchases.refresh(other)  # nothing to fold: returns at once
+        assert other.get(SummaryState, "purchases").refreshed_at == state.refreshed_at
+
+
+def test_rebuild_gives_the_same_rows(session, shop, people) -> None:
+    dashboards.rfm_dashboard(session, people["admin"])
+    first = session.scalar(select(func.min(Order.id)))
+    order_service.update(session=session, user=people["admin"], record_id=first,
+                         changes={"status": "cancelled"})
+    purchases.refresh(session)
+    folded = {table: _rows(session, table) for table in purchases.TABLES}
+    summaries.rebuild(session, purchases.SUMMARY)
+    assert {table: _rows(session, table) for table in purchases.TABLES} == folded
+
+
+def test_a_manager_of_another_team_sees_none_of_it(session, shop, engine) -> None:
+    stranger = insert_user(engine, "stan", "manager", team="west")
+    assert dashboards.rfm_dashboard(session, stranger).customers == len(
+        rfm.rfm_scores(loaders.orders_frame(session, stranger), today()))
+    _check_rfm(session, stranger)
+    _check_loyalty(session, stranger)
+
+
+def _rows(session: Session, table: str) -> list[tuple]:  # type: ignore[type-arg]
+    from sqlalchemy import text
+
+    rows = session.execute(text(f"SELECT * FROM {table}")).all()
+    return sorted(tuple(str(value) for value in row) for row in rows)

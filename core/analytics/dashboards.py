@@ -20,11 +20,13 @@ from core.analytics.loaders import (
     campaigns_frame,
     contact_labels,
     data_version,
-    deal_history_frame,
+    deal_stays_frame,
+    deal_totals_frame,
     order_lines_frame,
     orders_frame,
+    pipeline_names,
     recipients_frame,
-    split_history,
+    stage_names_frame,
     stages_frame,
 )
 from core.config import today
@@ -83,24 +85,43 @@ class FunnelDashboard:
 
 def funnel_dashboard(session: Session, user: User, pipeline: int | None = None, owner: int | None = None,
                      period: str | None = None) -> FunnelDashboard:
-    """Deals created in `period` (a phrase such as "this year"; None = all time) of one pipeline/owner."""
+    """Deals created in `period` (a phrase such as "this year"; None = all time) of one pipeline/owner.
+
+    The database filters the deals first and sums the KPIs; only each stay's numbers (deal, stage,
+    length in days) reach Python, where the funnel's counting rule and medians run.
+    """
     span = parse_period(period, today()) if period else None
     where = DealFilter(pipeline, owner, span.start if span else None, span.end if span else None)
     return cached("funnel", data_version(session), user_scope(user), (where,),
-                  lambda: _funnel(deal_history_frame(session, user, where), stages_frame(session), span))
+                  lambda: _funnel(session, user, where, span))
 
 
-def _funnel(frame: pd.DataFrame, stages: pd.DataFrame, span: TimeRange | None) -> FunnelDashboard:
-    history, deals = split_history(frame)
-    deals = deals.assign(owner=deals["owner"].fillna(UNASSIGNED))
-    by_owner = funnel.funnel_kpis(deals, by="owner").sort_values("won", ascending=False, kind="stable")
+def _funnel(session: Session, user: User, where: DealFilter, span: TimeRange | None) -> FunnelDashboard:
+    history, deals = _stays(session, user, where)
+    totals = deal_totals_frame(session, user, where)
+    totals = totals.assign(owner=totals["owner"].fillna(UNASSIGNED))
+    by_owner = funnel.kpis_from_totals(totals, by="owner").sort_values("won", ascending=False, kind="stable")
     return FunnelDashboard(
-        funnel=_every_stage(funnel.stage_funnel(history, deals, by="pipeline"), stages),
-        kpis=funnel.funnel_kpis(deals),
+        funnel=_every_stage(funnel.stage_funnel(history, deals, by="pipeline"), stages_frame(session)),
+        kpis=funnel.kpis_from_totals(totals),
         by_owner=by_owner.reset_index(drop=True),
-        deals=len(deals),
+        deals=int(totals["deals"].sum()),
         period=span,
     )
+
+
+def _stays(session: Session, user: User, where: DealFilter) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The (history, deals) pair `funnel.stage_funnel` takes, stays carrying their length in days."""
+    stays = deal_stays_frame(session, user, where)
+    stays = stays.merge(stage_names_frame(session).drop(columns="pipeline_id"), on="stage_id")
+    stays["pipeline"] = stays["pipeline_id"].map(pipeline_names(session))
+    stays["days"] = stays["days"].astype("float64")
+    history = stays[["deal_id", "stage", "stage_position", "is_lost", "days"]].astype(
+        {"stage_position": "int64", "is_lost": "bool"})
+    deals = stays.drop_duplicates("deal_id")
+    deals = pd.DataFrame({"deal_id": deals["deal_id"], "pipeline": deals["pipeline"],
+                          "status": deals["lost"].astype(bool).map({True: "lost", False: "other"})})
+    return history.reset_index(drop=True), deals.reset_index(drop=True)
 
 
 def _every_stage(result: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:

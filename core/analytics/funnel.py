@@ -34,6 +34,8 @@ import pandas as pd
 from core.analytics._frames import days_between, ensure_columns, month_label, to_datetime
 
 HISTORY_COLUMNS = ("deal_id", "stage", "stage_position", "entered_at", "exited_at")
+# A history frame may carry each stay's length in days instead of its two dates (computed in SQL).
+STAY_COLUMNS = ("deal_id", "stage", "stage_position", "days")
 LOST_STAGE_NAMES = ("lost", "closed lost")
 MONTH = "month"  # `by=MONTH` groups by the month the deal was created
 FUNNEL_COLUMNS = (
@@ -54,6 +56,8 @@ KPI_COLUMNS = (
     "avg_days_to_close",
     "sales_velocity",
 )
+# Per-group sums the KPIs are made of: counts, and sum and count of won amounts and days to close.
+TOTAL_COLUMNS = ("open_deals", "won", "lost", "won_amount_sum", "won_amount_n", "won_days_sum", "won_days_n")
 _GROUP = "_group"
 _PIPELINE = "_pipeline"
 
@@ -81,7 +85,8 @@ def stage_funnel(
     One row per stage in position order (per group when `by` names a deals column, or "month").
     Conversions are shares (0.6 = 60 %); see the module docstring for the counting rule.
     """
-    history = ensure_columns(history, HISTORY_COLUMNS, "history")
+    has_days = "days" in history.columns
+    history = ensure_columns(history, STAY_COLUMNS if has_days else HISTORY_COLUMNS, "history")
     deals = ensure_columns(deals, ["deal_id", "status"], "deals")
     columns = ([by] if by else []) + list(FUNNEL_COLUMNS)
     if history.empty:
@@ -146,8 +151,11 @@ def _count_reached(per_deal: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame
 
 def _median_days(progress: pd.DataFrame) -> pd.DataFrame:
     """Median length in days of completed stays per group and stage."""
-    entered, exited = to_datetime(progress["entered_at"]), to_datetime(progress["exited_at"])
-    stays = progress.assign(days=days_between(exited, entered)).dropna(subset=["days"])
+    if "days" in progress.columns:
+        stays = progress.dropna(subset=["days"])
+    else:
+        entered, exited = to_datetime(progress["entered_at"]), to_datetime(progress["exited_at"])
+        stays = progress.assign(days=days_between(exited, entered)).dropna(subset=["days"])
     grouped = stays.groupby([_GROUP, "stage", "stage_position"], dropna=False)["days"].median()
     return grouped.rename("median_days_in_stage").reset_index()
 
@@ -175,24 +183,38 @@ def funnel_kpis(deals: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     won = deals["status"].eq("won")
     days = days_between(to_datetime(deals["closed_at"]), to_datetime(deals["created_at"]))
+    amounts = pd.to_numeric(deals["amount"], errors="coerce").where(won)
+    won_days = days.where(won)
     work = pd.DataFrame({
         _GROUP: group_keys(deals, by),
-        "open": deals["status"].eq("open"),
+        "open_deals": deals["status"].eq("open"),
         "won": won,
         "lost": deals["status"].eq("lost"),
-        "won_amount": pd.to_numeric(deals["amount"], errors="coerce").where(won),
-        "won_days": days.where(won),
+        "won_amount_sum": amounts.fillna(0.0),
+        "won_amount_n": amounts.notna(),
+        "won_days_sum": won_days.fillna(0.0),
+        "won_days_n": won_days.notna(),
     })
-    kpis = work.groupby(_GROUP, dropna=False).agg(
-        open_deals=("open", "sum"),
-        won=("won", "sum"),
-        lost=("lost", "sum"),
-        avg_won_amount=("won_amount", "mean"),
-        avg_days_to_close=("won_days", "mean"),
-    )
+    totals = work.groupby(_GROUP, dropna=False)[list(TOTAL_COLUMNS)].sum().reset_index()
+    return kpis_from_totals(totals.rename(columns={_GROUP: by}) if by else totals.drop(columns=_GROUP), by=by)
+
+
+def kpis_from_totals(totals: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
+    """`funnel_kpis` from per-group sums (`TOTAL_COLUMNS`), e.g. summed by the database.
+
+    Without `by`, every row of `totals` is added into one.
+    """
+    columns = ([by] if by else []) + list(KPI_COLUMNS)
+    if totals.empty:
+        return pd.DataFrame(columns=columns)
+    keys = totals[by] if by else pd.Series("all", index=totals.index)
+    kpis = totals[list(TOTAL_COLUMNS)].astype(float).groupby(keys, dropna=False).sum()
+    kpis["avg_won_amount"] = kpis["won_amount_sum"] / kpis["won_amount_n"].replace(0, np.nan)
+    kpis["avg_days_to_close"] = kpis["won_days_sum"] / kpis["won_days_n"].replace(0, np.nan)
+    kpis[["open_deals", "won", "lost"]] = kpis[["open_deals", "won", "lost"]].astype("int64")
     kpis["win_rate"] = kpis["won"] / (kpis["won"] + kpis["lost"]).replace(0, np.nan)
     expected = kpis["open_deals"] * kpis["win_rate"] * kpis["avg_won_amount"]
     kpis["sales_velocity"] = expected / kpis["avg_days_to_close"].where(kpis["avg_days_to_close"] > 0)
-    kpis = kpis.reset_index()
+    kpis = kpis.rename_axis(_GROUP).reset_index()
     kpis = kpis.rename(columns={_GROUP: by}) if by else kpis.drop(columns=_GROUP)
     return kpis[columns].reset_index(drop=True)

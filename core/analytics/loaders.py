@@ -20,7 +20,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, String, and_, func, select, true, type_coerce
+from sqlalchemy import ColumnElement, Select, String, and_, case, func, select, true, type_coerce
 from sqlmodel import Session
 
 from core.analytics.version import VERSION_MODELS, data_version  # noqa: F401  (re-exported)
@@ -112,6 +112,77 @@ def deal_history_frame(session: Session, user: User | None, where: DealFilter = 
     if where.created_to is not None:
         query = query.where(Deal.created_at < start_of_day(where.created_to))
     return read_frame(session, query, ("entered_at", "exited_at", "created_at", "closed_at"))
+
+
+def _deal_filters(query: Select[Any], user: User | None, where: DealFilter) -> Select[Any]:
+    query = query.where(_visible(user, Deal))
+    if where.pipeline_id is not None:
+        query = query.where(Deal.pipeline_id == where.pipeline_id)
+    if where.owner_id is not None:
+        query = query.where(Deal.owner_id == where.owner_id)
+    if where.created_from is not None:
+        query = query.where(Deal.created_at >= start_of_day(where.created_from))
+    if where.created_to is not None:
+        query = query.where(Deal.created_at < start_of_day(where.created_to))
+    return query
+
+
+def days_between_sql(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
+    """later - earlier in days (fractions kept; NULL when either is NULL), computed by the database."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.julianday(later) - func.julianday(earlier)
+    return func.extract("epoch", later - earlier) / 86400.0
+
+
+def deal_stays_frame(session: Session, user: User | None, where: DealFilter = DealFilter()) -> pd.DataFrame:
+    """One row per stay of a visible deal in a stage, numbers only: deal_id, lost (0/1, the deal's
+    status), pipeline_id (the deal's), stage_id, days (NULL while the deal is still there).
+
+    The funnel's narrow input: the deals are filtered first, the stay's length is computed by the
+    database, and no text or date reaches Python (names are mapped from the small stage table).
+    """
+    days = days_between_sql(session, DealStageHistory.exited_at, DealStageHistory.entered_at)
+    query = (
+        select(Deal.id.label("deal_id"), (Deal.status == "lost").label("lost"), Deal.pipeline_id,
+               DealStageHistory.stage_id, days.label("days"))
+        .select_from(Deal)
+        .join(DealStageHistory, DealStageHistory.deal_id == Deal.id)
+    )
+    return read_frame(session, _deal_filters(query, user, where))
+
+
+def deal_totals_frame(session: Session, user: User | None, where: DealFilter = DealFilter()) -> pd.DataFrame:
+    """Per owner (display name; None when unowned) the sums the deal KPIs are made of
+    (`funnel.TOTAL_COLUMNS`) and `deals`, summed by the database over the visible deals."""
+    won = Deal.status == "won"
+    days = days_between_sql(session, Deal.closed_at, Deal.created_at)
+    counted = func.sum(case((won, 1), else_=0))
+    query = (
+        select(User.display_name.label("owner"), func.count().label("deals"),
+               func.sum(case((Deal.status == "open", 1), else_=0)).label("open_deals"),
+               counted.label("won"), func.sum(case((Deal.status == "lost", 1), else_=0)).label("lost"),
+               func.coalesce(func.sum(case((won, Deal.amount))), 0.0).label("won_amount_sum"),
+               func.count(case((won, Deal.amount))).label("won_amount_n"),
+               func.coalesce(func.sum(case((won, days))), 0.0).label("won_days_sum"),
+               func.count(case((won, days))).label("won_days_n"))
+        .select_from(Deal)
+        .outerjoin(User, User.id == Deal.owner_id)
+        .group_by(User.display_name)
+    )
+    return read_frame(session, _deal_filters(query, user, where))
+
+
+def stage_names_frame(session: Session) -> pd.DataFrame:
+    """stage_id, stage, stage_position, is_lost, pipeline_id of every stage, deleted ones too (history
+    may point at them)."""
+    query = select(Stage.id.label("stage_id"), Stage.name.label("stage"),
+                   Stage.position.label("stage_position"), Stage.is_lost, Stage.pipeline_id)
+    return read_frame(session, query)
+
+
+def pipeline_names(session: Session) -> dict[int, str]:
+    """Every pipeline's name by id, deleted ones too (a deal may still point at one)."""
+    return {row.id: row.name for row in session.execute(select(Pipeline.id, Pipeline.name))}
 
 
 def split_history(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pandas as pd
 from sqlmodel import Session
 
-from core.analytics import basket, campaigns, funnel, loyalty, rfm
+from core.analytics import basket, basket_summary, campaigns, funnel, loyalty, rfm
 from core.analytics.cache import cached, user_scope
 from core.analytics.loaders import (
     DealFilter,
@@ -235,8 +236,13 @@ class BasketDashboard:
     min_support_count: int  # pairs seen in fewer orders than this are left out as chance
 
 
-def _lines(session: Session, user: User, version: str) -> pd.DataFrame:
-    return cached("lines", version, user_scope(user), (), lambda: order_lines_frame(session, user))
+def _counts(session: Session, user: User, version: str, kind: str) -> tuple[Any, Any, pd.Index, int]:
+    """The reader's co-occurrence matrix, counts per item, items and orders, from the kept counts."""
+    def compute() -> tuple[Any, Any, pd.Index, int]:
+        counts = basket_summary.counts_frame(session, user)
+        orders = int(counts.loc[counts["kind"] == "orders", "orders"].sum())
+        return (*basket.counts_matrix(counts[counts["kind"] == kind]), orders)
+    return cached("basket-counts", version, user_scope(user), (kind,), compute)
 
 
 def min_support(orders: int) -> int:
@@ -246,20 +252,23 @@ def min_support(orders: int) -> int:
 
 def basket_dashboard(session: Session, user: User, top: int = 50,
                      min_support_count: int | None = None) -> BasketDashboard:
-    """Pairs bought together in at least `min_support_count` orders (default: `min_support`)."""
+    """Pairs bought together in at least `min_support_count` orders (default: `min_support`).
+
+    Counted from `basket_summary`'s kept counts, brought up to date first, not from the order lines.
+    """
     version = data_version(session)
     return cached("basket", version, user_scope(user), (top, min_support_count),
-                  lambda: _basket(_lines(session, user, version), top, min_support_count))
+                  lambda: _basket(session, user, version, top, min_support_count))
 
 
-def _basket(lines: pd.DataFrame, top: int, min_support_count: int | None) -> BasketDashboard:
-    orders = int(lines["order_id"].nunique())
+def _basket(session: Session, user: User, version: str, top: int,
+            min_support_count: int | None) -> BasketDashboard:
+    co, counts, products, orders = _counts(session, user, version, "product")
     support = min_support(orders) if min_support_count is None else min_support_count
-    categories = lines.assign(product=lines["category"].fillna("Uncategorised"))
     return BasketDashboard(
-        pairs=basket.bought_together(lines, min_support_count=support, top=top),
-        category_pairs=basket.bought_together(categories, min_support_count=support, top=top),
-        products=sorted(lines["product"].dropna().unique().tolist()),
+        pairs=basket.pairs_table(co, counts, products, orders, support, top),
+        category_pairs=basket.pairs_table(*_counts(session, user, version, "category"), support, top),
+        products=[str(product) for product in products],
         orders=orders,
         min_support_count=support,
     )
@@ -268,9 +277,8 @@ def _basket(lines: pd.DataFrame, top: int, min_support_count: int | None) -> Bas
 def bought_with(session: Session, user: User, product: str, top: int = 10) -> pd.DataFrame:
     """What buyers of `product` also took: partner, orders together, confidence product→partner, lift."""
     version = data_version(session)
-    lines = _lines(session, user, version)
     pairs = cached("basket-all-pairs", version, user_scope(user), (),
-                   lambda: basket.bought_together(lines, min_support_count=2, top=None))
+                   lambda: basket.pairs_table(*_counts(session, user, version, "product"), 2, None))
     as_a = pairs[pairs["product_a"] == product].rename(
         columns={"product_b": "partner", "confidence_a_to_b": "confidence"})
     as_b = pairs[pairs["product_b"] == product].rename(
@@ -283,9 +291,12 @@ def cross_sell_for(session: Session, user: User, contact_id: int, top: int = 5) 
     """Products the contact lacks that go with what they bought (advice), with "because you bought X"."""
     get_record(session, user, "contacts", contact_id)  # NotFound when the contact is hidden
     version = data_version(session)
-    lines = _lines(session, user, version)
-    return cached("cross-sell", version, user_scope(user), (contact_id, top),
-                  lambda: basket.cross_sell(lines, contact_id, top=top, min_support_count=2))
+
+    def compute() -> pd.DataFrame:
+        co, counts, products, _ = _counts(session, user, version, "product")
+        mine = order_lines_frame(session, user, contact_id=contact_id)
+        return basket.suggestions_for(mine, co, counts, products, top=top, min_support_count=2)
+    return cached("cross-sell", version, user_scope(user), (contact_id, top), compute)
 
 
 # ---- campaigns ------------------------------------------------------------------------------------

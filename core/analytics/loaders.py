@@ -240,8 +240,9 @@ def _orders(session: Session, query: Select[Any]) -> pd.DataFrame:
     return frame
 
 
-def order_lines_frame(session: Session, user: User | None) -> pd.DataFrame:
-    """order_id, contact_id, product (name), category of each line of the visible, not cancelled orders."""
+def order_lines_frame(session: Session, user: User | None, contact_id: int | None = None) -> pd.DataFrame:
+    """order_id, contact_id, product (name), category of each line of the visible, not cancelled orders
+    (of one contact's orders when `contact_id` is given)."""
     query = (
         select(OrderLine.order_id, Order.contact_id, Product.name.label("product"), Product.category)
         .select_from(OrderLine)
@@ -249,6 +250,8 @@ def order_lines_frame(session: Session, user: User | None) -> pd.DataFrame:
         .join(Product, Product.id == OrderLine.product_id)
         .where(_visible(user, Order), Order.status.not_in(NOT_SOLD_ORDER_STATUSES))
     )
+    if contact_id is not None:
+        query = query.where(Order.contact_id == contact_id)
     return read_frame(session, query)
 
 

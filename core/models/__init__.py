@@ -34,6 +34,7 @@ from core.models.sales import (
     ProductOption,
     Stage,
 )
+from core.models.summaries import BasketCount, BasketOrder, SummaryState
 
 # The entities people edit, by the name used in URLs, imports, exports and the audit log.
 ENTITIES: dict[str, type[Editable]] = {
@@ -66,6 +67,8 @@ __all__ = [
     "AuditLog",
     "AutomationRule",
     "AutomationRun",
+    "BasketCount",
+    "BasketOrder",
     "Campaign",
     "CampaignRecipient",
     "Case",
@@ -88,6 +91,7 @@ __all__ = [
     "SavedView",
     "Segment",
     "Stage",
+    "SummaryState",
     "Task",
     "User",
     "metadata",

@@ -1,0 +1,258 @@
+"""Basket counts kept in the database: orders per owner holding each product, category and pair.
+
+Counting pairs over every order line (5M at a million contacts) takes tens of seconds; the counts
+themselves are small (owners × products²). So `basket_counts` keeps them per owner of the order,
+and a reader sums the owners it may see (the same rule as `visible_clause` on orders: admin all,
+manager their team and unowned, staff their own), which gives exactly what counting the reader's
+visible order lines gives.
+
+The counts are folded on read (`summary_state.refresh`): orders changed since the last fold
+(updated_at, new ids, new lines, a product renamed or recategorised) have their old contribution,
+kept in `basket_orders`, taken back and their new one added. An order counts while it is not
+deleted, not a quote or cancelled, and has at least one line; its contacts' state does not matter
+(as in `loaders.order_lines_frame`). Every service that edits, deletes or restores an order moves
+its updated_at; an UPDATE typed by hand that does not is picked up by `crm summaries rebuild`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from itertools import combinations, pairwise
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import ColumnElement, delete, false, func, insert, or_, select, true
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from core.analytics import summary_state
+from core.analytics.basket import co_occurrence
+from core.analytics.loaders import read_frame
+from core.models import BasketCount, BasketOrder, Order, OrderLine, Product, User
+from core.models.base import NOT_SOLD_ORDER_STATUSES
+from core.services.permissions import team_member_ids
+
+NAME = "baskets"
+UNCATEGORISED = "Uncategorised"  # as the dashboard names a product without a category
+KINDS = ("product", "category")
+# Orders changed this long before the last mark are read again: a transaction that set updated_at
+# earlier but committed after the last fold is still seen (folding an order twice is harmless).
+LATE_COMMIT = timedelta(minutes=5)
+CHUNK = 500  # ids per IN (...) list
+COUNTS_TABLE = BasketCount.__table__  # type: ignore[attr-defined]
+ORDERS_TABLE = BasketOrder.__table__  # type: ignore[attr-defined]
+
+Key = tuple[str, int, str, str]  # kind, owner_id, item_a, item_b
+
+
+def refresh(session: Session, *, rebuild: bool = False) -> bool:
+    """Bring the basket counts up to date (build them on first use); True when anything was folded."""
+    return summary_state.refresh(session, NAME, fold, rebuild=rebuild)
+
+
+def fold(session: Session, marks: summary_state.Marks) -> summary_state.Marks:
+    """Fold the orders changed since `marks` into the counts (all of them when marks is empty)."""
+    current = _marks(session)
+    if not marks:
+        _build(session)
+        return current
+    changed = _changed_orders(session, marks, current["products"])
+    for chunk in _chunks(sorted(changed)):
+        _refold(session, chunk)
+    return current
+
+
+# ---- what changed ------------------------------------------------------------------------------------
+
+
+def _marks(session: Session) -> summary_state.Marks:
+    """The high-water marks of the data as it is now, and the product names and categories counted."""
+    row = session.execute(select(
+        select(func.max(Order.updated_at)).scalar_subquery(),
+        select(func.max(Order.id)).scalar_subquery(),
+        select(func.max(OrderLine.id)).scalar_subquery(),
+    )).one()
+    products = {str(pid): [name, category] for pid, name, category in
+                session.execute(select(Product.id, Product.name, Product.category))}
+    updated = row[0].isoformat() if isinstance(row[0], datetime) else row[0]
+    return {"orders_updated_at": updated, "order_id": row[1] or 0, "line_id": row[2] or 0,
+            "products": products}
+
+
+def _changed_orders(session: Session, marks: summary_state.Marks, products: dict[str, Any]) -> set[int]:
+    """Orders edited, added or given lines since the marks, and orders of renamed products."""
+    changed: set[int] = set()
+    if marks.get("orders_updated_at"):
+        since = datetime.fromisoformat(str(marks["orders_updated_at"])) - LATE_COMMIT
+        changed |= set(session.scalars(select(Order.id).where(Order.updated_at >= since)))
+    changed |= set(session.scalars(select(Order.id).where(Order.id > int(marks.get("order_id") or 0))))
+    changed |= set(session.scalars(select(OrderLine.order_id).where(
+        OrderLine.id > int(marks.get("line_id") or 0))))
+    counted = marks.get("products") or {}
+    renamed = [int(pid) for pid, names in products.items() if counted.get(pid) != names]
+    for chunk in _chunks(renamed):
+        changed |= set(session.scalars(select(OrderLine.order_id).where(OrderLine.product_id.in_(chunk))))
+    return changed
+
+
+# ---- folding orders in ---------------------------------------------------------------------------------
+
+
+def _counted_lines(order_ids: list[int] | None = None) -> Any:
+    """order_id, owner_id, product, category of the lines of the orders that count."""
+    query = (
+        select(Order.id.label("order_id"), func.coalesce(Order.owner_id, 0).label("owner_id"),
+               Product.name.label("product"), Product.category)
+        .select_from(OrderLine)
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Product, Product.id == OrderLine.product_id)
+        .where(Order.deleted_at.is_(None), Order.status.not_in(NOT_SOLD_ORDER_STATUSES))
+    )
+    return query if order_ids is None else query.where(Order.id.in_(order_ids))
+
+
+def _contribution(owner: int, products: Iterable[str], categories: Iterable[str]) -> Iterator[Key]:
+    """The count keys one order adds 1 to."""
+    yield ("orders", owner, "", "")
+    for kind, items in (("product", products), ("category", categories)):
+        ordered = sorted(set(items))
+        for item in ordered:
+            yield (kind, owner, item, "")
+        for a, b in combinations(ordered, 2):
+            yield (kind, owner, a, b)
+
+
+def _refold(session: Session, order_ids: list[int]) -> None:
+    """Take back these orders' counted contribution and add their current one."""
+    delta: Counter[Key] = Counter()
+    old = session.execute(select(BasketOrder).where(BasketOrder.order_id.in_(order_ids))).scalars().all()
+    for row in old:
+        delta.subtract(_contribution(row.owner_id, json.loads(row.products), json.loads(row.categories)))
+    new = _per_order(session.execute(_counted_lines(order_ids)).all())
+    for owner, products, categories in new.values():
+        delta.update(_contribution(owner, products, categories))
+    session.execute(delete(BasketOrder).where(BasketOrder.order_id.in_(order_ids)))
+    if new:
+        rows = [_order_row(order_id, *facts) for order_id, facts in new.items()]
+        session.execute(insert(ORDERS_TABLE), rows)
+    _apply(session, {key: change for key, change in delta.items() if change})
+
+
+def _per_order(rows: Iterable[Any]) -> dict[int, tuple[int, list[str], list[str]]]:
+    orders: dict[int, tuple[int, list[str], list[str]]] = {}
+    for order_id, owner, product, category in rows:
+        facts = orders.setdefault(order_id, (owner, [], []))
+        facts[1].append(product)
+        facts[2].append(category if category is not None else UNCATEGORISED)
+    return {order_id: (owner, sorted(set(products)), sorted(set(categories)))
+            for order_id, (owner, products, categories) in orders.items()}
+
+
+def _order_row(order_id: int, owner: int, products: list[str], categories: list[str]) -> dict[str, Any]:
+    return {"order_id": order_id, "owner_id": owner, "products": json.dumps(products),
+            "categories": json.dumps(categories)}
+
+
+def _apply(session: Session, delta: dict[Key, int]) -> None:
+    """Add each change to its count (creating it), then drop the counts that fell to zero."""
+    if not delta:
+        return
+    rows = [{"kind": kind, "owner_id": owner, "item_a": a, "item_b": b, "orders": change}
+            for (kind, owner, a, b), change in delta.items()]
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(COUNTS_TABLE)
+    statement = statement.on_conflict_do_update(
+        index_elements=["kind", "owner_id", "item_a", "item_b"],
+        set_={"orders": COUNTS_TABLE.c.orders + statement.excluded.orders})
+    session.execute(statement, rows)
+    session.execute(delete(BasketCount).where(BasketCount.orders == 0))
+
+
+# ---- building from scratch -----------------------------------------------------------------------------
+
+
+def _build(session: Session) -> None:
+    """Count every order that counts, per owner, by sparse pair counting (see `basket`)."""
+    session.execute(delete(BasketCount))
+    session.execute(delete(BasketOrder))
+    lines = read_frame(session, _counted_lines())
+    if lines.empty:
+        return
+    lines["category"] = lines["category"].fillna(UNCATEGORISED)
+    rows: list[dict[str, Any]] = []
+    for owner, own_lines in lines.groupby("owner_id"):
+        rows += _counts_of(int(owner), own_lines)
+    for chunk in _chunks(rows, 5000):
+        session.execute(insert(COUNTS_TABLE), chunk)
+    _insert_orders(session, lines)
+
+
+def _counts_of(owner: int, lines: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = [{"kind": "orders", "owner_id": owner, "item_a": "", "item_b": "",
+             "orders": int(lines["order_id"].nunique())}]
+    for kind, column in (("product", "product"), ("category", "category")):
+        co, counts, catalogue, _ = co_occurrence(lines.assign(product=lines[column]))
+        rows += [{"kind": kind, "owner_id": owner, "item_a": str(item), "item_b": "", "orders": int(count)}
+                 for item, count in zip(catalogue, counts, strict=True)]
+        upper = co.tocoo()
+        keep = upper.row < upper.col
+        rows += [{"kind": kind, "owner_id": owner, "item_a": str(catalogue[a]), "item_b": str(catalogue[b]),
+                  "orders": int(n)}
+                 for a, b, n in zip(upper.row[keep], upper.col[keep], upper.data[keep], strict=True)]
+    return rows
+
+
+def _insert_orders(session: Session, lines: pd.DataFrame) -> None:
+    """One basket_orders row per counted order: its owner and distinct products and categories."""
+    products, categories = _json_lists(lines, "product"), _json_lists(lines, "category")
+    owners = lines.drop_duplicates("order_id").set_index("order_id")["owner_id"].sort_index()
+    columns = zip(owners.index.tolist(), owners.tolist(), products, categories, strict=True)
+    rows = [{"order_id": order_id, "owner_id": owner, "products": p, "categories": c}
+            for order_id, owner, p, c in columns]
+    for chunk in _chunks(rows, 5000):
+        session.execute(insert(ORDERS_TABLE), chunk)
+
+
+def _json_lists(lines: pd.DataFrame, column: str) -> list[str]:
+    """Per order (in order_id order), the JSON list of its distinct `column` values, sorted."""
+    items = lines[["order_id", column]].drop_duplicates().sort_values(["order_id", column], kind="stable")
+    encoded = items[column].map({value: json.dumps(value) for value in items[column].unique()}).tolist()
+    order_ids = items["order_id"].to_numpy()
+    starts = [0, *(np.flatnonzero(order_ids[1:] != order_ids[:-1]) + 1).tolist(), len(order_ids)]
+    return ["[" + ", ".join(encoded[start:end]) + "]" for start, end in pairwise(starts)]
+
+
+# ---- reading -----------------------------------------------------------------------------------------
+
+
+def owners_visible_to(user: User | None) -> ColumnElement[bool]:
+    """The owners whose orders `user` may see, as `visible_clause` decides for orders (0 = unowned)."""
+    owner = BasketCount.owner_id
+    if user is None or not user.active:
+        return false()
+    if user.role == "admin":
+        return true()
+    if user.role == "manager":
+        return or_(owner == 0, owner.in_(team_member_ids(user)))
+    return owner == user.id
+
+
+def counts_frame(session: Session, user: User | None) -> pd.DataFrame:
+    """kind, item_a, item_b, orders summed over the owners `user` may see (folds changes first)."""
+    refresh(session)
+    query = (select(BasketCount.kind, BasketCount.item_a, BasketCount.item_b,
+                    func.sum(BasketCount.orders).label("orders"))
+             .where(owners_visible_to(user))
+             .group_by(BasketCount.kind, BasketCount.item_a, BasketCount.item_b))
+    frame = read_frame(session, query)
+    frame["orders"] = frame["orders"].astype("int64")
+    return frame[frame["orders"] > 0].reset_index(drop=True)
+
+
+def _chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

@@ -94,6 +94,12 @@ def _register_bench() -> None:
     app.command("bench")(bench)
 
 
+def _register_summaries() -> None:
+    from app.summaries_cli import summaries_app
+
+    app.add_typer(summaries_app, name="summaries")
+
+
 def _register_automation() -> None:
     from app.automation_cli import automation_app
 
@@ -304,6 +310,7 @@ _register_report()
 _register_ask()
 _register_reminders()
 _register_automation()
+_register_summaries()
 _register_backup()
 _register_bench()
 

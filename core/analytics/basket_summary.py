@@ -179,29 +179,56 @@ def _build(session: Session) -> None:
     """Count every order that counts, per owner, by sparse pair counting (see `basket`)."""
     session.execute(delete(BasketCount))
     session.execute(delete(BasketOrder))
-    lines = read_frame(session, _counted_lines())
+    lines = _all_counted_lines(session)
     if lines.empty:
         return
-    lines["category"] = lines["category"].fillna(UNCATEGORISED)
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     for owner, own_lines in lines.groupby("owner_id"):
         rows += _counts_of(int(owner), own_lines)
-    for chunk in _chunks(rows, 5000):
-        session.execute(insert(COUNTS_TABLE), chunk)
+    _bulk_insert(session, COUNTS_TABLE, rows)
     _insert_orders(session, lines)
 
 
-def _counts_of(owner: int, lines: pd.DataFrame) -> list[dict[str, Any]]:
-    rows = [{"kind": "orders", "owner_id": owner, "item_a": "", "item_b": "",
-             "orders": int(lines["order_id"].nunique())}]
-    for kind, column in (("product", "product"), ("category", "category")):
-        co, counts, catalogue, _ = co_occurrence(lines.assign(product=lines[column]))
-        rows += [{"kind": kind, "owner_id": owner, "item_a": str(item), "item_b": "", "orders": int(count)}
-                 for item, count in zip(catalogue, counts, strict=True)]
+def _all_counted_lines(session: Session) -> pd.DataFrame:
+    """order_id, owner_id, product, category of every counted line: only numbers are read per line
+    (names and categories are mapped from the small products table), as that is most of the cost."""
+    query = (select(Order.id.label("order_id"), func.coalesce(Order.owner_id, 0).label("owner_id"),
+                    OrderLine.product_id)
+             .select_from(OrderLine).join(Order, Order.id == OrderLine.order_id)
+             .where(Order.deleted_at.is_(None), Order.status.not_in(NOT_SOLD_ORDER_STATUSES)))
+    lines = read_frame(session, query)
+    products = read_frame(session, select(Product.id, Product.name, Product.category)).set_index("id")
+    lines["product"] = lines["product_id"].map(products["name"])
+    lines["category"] = lines["product_id"].map(products["category"].fillna(UNCATEGORISED))
+    return lines.dropna(subset=["product"]).drop(columns="product_id")
+
+
+def _bulk_insert(session: Session, table: Any, rows: list[tuple[Any, ...]]) -> None:
+    """Insert many tuples (in the table's column order) through the driver: SQLAlchemy's per-row
+    parameter handling would cost more than the insert itself."""
+    if not rows:
+        return
+    connection = session.connection()
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    names = ", ".join(column.name for column in table.columns)
+    statement = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join([marker] * len(table.columns))})"
+    cursor = connection.connection.cursor()
+    try:
+        for chunk in _chunks(rows, 10_000):
+            cursor.executemany(statement, chunk)
+    finally:
+        cursor.close()
+
+
+def _counts_of(owner: int, lines: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """basket_counts rows (kind, owner_id, item_a, item_b, orders) of one owner's lines."""
+    rows: list[tuple[Any, ...]] = [("orders", owner, "", "", int(lines["order_id"].nunique()))]
+    for kind in KINDS:
+        co, counts, catalogue, _ = co_occurrence(lines.assign(product=lines[kind]))
+        rows += [(kind, owner, str(item), "", int(n)) for item, n in zip(catalogue, counts, strict=True)]
         upper = co.tocoo()
         keep = upper.row < upper.col
-        rows += [{"kind": kind, "owner_id": owner, "item_a": str(catalogue[a]), "item_b": str(catalogue[b]),
-                  "orders": int(n)}
+        rows += [(kind, owner, str(catalogue[a]), str(catalogue[b]), int(n))
                  for a, b, n in zip(upper.row[keep], upper.col[keep], upper.data[keep], strict=True)]
     return rows
 
@@ -210,11 +237,8 @@ def _insert_orders(session: Session, lines: pd.DataFrame) -> None:
     """One basket_orders row per counted order: its owner and distinct products and categories."""
     products, categories = _json_lists(lines, "product"), _json_lists(lines, "category")
     owners = lines.drop_duplicates("order_id").set_index("order_id")["owner_id"].sort_index()
-    columns = zip(owners.index.tolist(), owners.tolist(), products, categories, strict=True)
-    rows = [{"order_id": order_id, "owner_id": owner, "products": p, "categories": c}
-            for order_id, owner, p, c in columns]
-    for chunk in _chunks(rows, 5000):
-        session.execute(insert(ORDERS_TABLE), chunk)
+    _bulk_insert(session, ORDERS_TABLE, list(zip(owners.index.tolist(), owners.tolist(), products, categories,
+                                                 strict=True)))
 
 
 def _json_lists(lines: pd.DataFrame, column: str) -> list[str]:

@@ -34,8 +34,6 @@ import pandas as pd
 from core.analytics._frames import days_between, ensure_columns, month_label, to_datetime
 
 HISTORY_COLUMNS = ("deal_id", "stage", "stage_position", "entered_at", "exited_at")
-# A history frame may carry each stay's length in days instead of its two dates (computed in SQL).
-STAY_COLUMNS = ("deal_id", "stage", "stage_position", "days")
 LOST_STAGE_NAMES = ("lost", "closed lost")
 MONTH = "month"  # `by=MONTH` groups by the month the deal was created
 FUNNEL_COLUMNS = (
@@ -85,8 +83,7 @@ def stage_funnel(
     One row per stage in position order (per group when `by` names a deals column, or "month").
     Conversions are shares (0.6 = 60 %); see the module docstring for the counting rule.
     """
-    has_days = "days" in history.columns
-    history = ensure_columns(history, STAY_COLUMNS if has_days else HISTORY_COLUMNS, "history")
+    history = ensure_columns(history, HISTORY_COLUMNS, "history")
     deals = ensure_columns(deals, ["deal_id", "status"], "deals")
     columns = ([by] if by else []) + list(FUNNEL_COLUMNS)
     if history.empty:
@@ -151,13 +148,34 @@ def _count_reached(per_deal: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame
 
 def _median_days(progress: pd.DataFrame) -> pd.DataFrame:
     """Median length in days of completed stays per group and stage."""
-    if "days" in progress.columns:
-        stays = progress.dropna(subset=["days"])
-    else:
-        entered, exited = to_datetime(progress["entered_at"]), to_datetime(progress["exited_at"])
-        stays = progress.assign(days=days_between(exited, entered)).dropna(subset=["days"])
+    entered, exited = to_datetime(progress["entered_at"]), to_datetime(progress["exited_at"])
+    stays = progress.assign(days=days_between(exited, entered)).dropna(subset=["days"])
     grouped = stays.groupby([_GROUP, "stage", "stage_position"], dropna=False)["days"].median()
     return grouped.rename("median_days_in_stage").reset_index()
+
+
+def funnel_from_counts(furthest: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
+    """`stage_funnel(..., by="pipeline")` from per-deal facts already counted (by the database).
+
+    furthest: pipeline, furthest (the furthest non-lost position; NaN when a deal was only in a
+    lost stage), deals, lost. stages: pipeline, stage, stage_position, median_days_in_stage of every
+    non-lost stage the deals were in. Same counting rule as `stage_funnel`.
+    """
+    columns = ["pipeline", *FUNNEL_COLUMNS]
+    if stages.empty:
+        return pd.DataFrame(columns=columns)
+    first_position = stages.groupby("pipeline")["stage_position"].min()
+    at = furthest.assign(furthest=furthest["furthest"].fillna(furthest["pipeline"].map(first_position)))
+    at = at.dropna(subset=["furthest"]).groupby(["pipeline", "furthest"], as_index=False)
+    at = at[["deals", "lost"]].sum()
+    pairs = stages[["pipeline", "stage", "stage_position"]].merge(at, on="pipeline")
+    pairs["reached"] = np.where(pairs["furthest"] >= pairs["stage_position"], pairs["deals"], 0)
+    pairs["lost_here"] = np.where(pairs["furthest"] == pairs["stage_position"], pairs["lost"], 0)
+    keys = ["pipeline", "stage", "stage_position"]
+    counted = pairs.groupby(keys, dropna=False)[["reached", "lost_here"]].sum().reset_index()
+    result = counted.merge(stages, on=keys, how="left").rename(columns={"pipeline": _GROUP})
+    result = result.sort_values([_GROUP, "stage_position"], kind="stable")
+    return _add_conversions(result).rename(columns={_GROUP: "pipeline"})[columns].reset_index(drop=True)
 
 
 def _add_conversions(funnel: pd.DataFrame) -> pd.DataFrame:

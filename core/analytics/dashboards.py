@@ -36,6 +36,7 @@ from core.query.dimensions import AGE_BANDS, INCOME_BANDS
 from core.query.engine import QueryResult, run_query
 from core.query.spec import QuerySpec
 from core.query.timerange import TimeRange, parse_period
+from core.services.campaign_audience import cross_sell_audience
 from core.services.records import get_record
 
 UNASSIGNED = "Unassigned"
@@ -283,6 +284,13 @@ def cross_sell_for(session: Session, user: User, contact_id: int, top: int = 5) 
         mine = order_lines_frame(session, user, contact_id=contact_id)
         return basket.suggestions_for(mine, co, counts, products, top=top, min_support_count=2)
     return cached("cross-sell", version, user_scope(user), (contact_id, top), compute)
+
+
+def cross_sell_audience_for(session: Session, user: User, product: str, partner: str) -> list[int]:
+    """`campaign_audience.cross_sell_audience` (visible buyers of `product` without `partner`),
+    kept per data version: the baskets page shows its size on every rerun."""
+    return cached("cross-sell-audience", data_version(session), user_scope(user), (product, partner),
+                  lambda: cross_sell_audience(session, user, product, partner))
 
 
 # ---- campaigns ------------------------------------------------------------------------------------

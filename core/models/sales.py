@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any, ClassVar
 
 from pydantic import NaiveDatetime
-from sqlalchemy import Index, UniqueConstraint, text
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.config import now
@@ -37,19 +37,12 @@ class Stage(Editable, table=True):
     is_lost: bool = Field(default=False)
 
 
-LIVE = text("deleted_at IS NULL")  # partial indexes: only rows not soft-deleted
-
-
 class Deal(Editable, table=True):
     __tablename__ = "deals"
     __table_args__ = (
         Index("ix_deals_stage_status", "stage_id", "status"),
         Index("ix_deals_owner_status", "owner_id", "status"),
         Index("ix_deals_status_closed", "status", "closed_at"),
-        # Covering the funnel's filters and KPIs, live deals only: the funnel reads this index, never
-        # the wide deal rows (created_at first: funnels are asked for a period).
-        Index("ix_deals_funnel", "created_at", "pipeline_id", "owner_id", "status", "amount", "closed_at",
-              "deleted_at", sqlite_where=LIVE, postgresql_where=LIVE),
     )
     has_custom_fields: ClassVar[bool] = True
 

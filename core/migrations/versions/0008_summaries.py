@@ -1,8 +1,5 @@
 """Derived summaries refreshed on read (baskets), and indexes for the funnel and for folding changes.
 
-The funnel's indexes cover its reads: live deals by creation date with the columns it filters and
-sums, and each deal's stays (stage, dates), so neither wide table is visited.
-
 Revision ID: 0008
 Revises: 0004
 """
@@ -47,14 +44,9 @@ def upgrade() -> None:
     op.create_index('ix_orders_updated_at', 'orders', ['updated_at'])
     op.create_index('ix_dsh_deal_stage_dates', 'deal_stage_history',
                     ['deal_id', 'stage_id', 'entered_at', 'exited_at'])
-    live = sa.text('deleted_at IS NULL')
-    op.create_index('ix_deals_funnel', 'deals', ['created_at', 'pipeline_id', 'owner_id', 'status', 'amount',
-                                                 'closed_at', 'deleted_at'],
-                    sqlite_where=live, postgresql_where=live)
 
 
 def downgrade() -> None:
-    op.drop_index('ix_deals_funnel', table_name='deals')
     op.drop_index('ix_dsh_deal_stage_dates', table_name='deal_stage_history')
     op.drop_index('ix_orders_updated_at', table_name='orders')
     op.drop_table('basket_counts')

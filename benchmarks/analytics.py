@@ -69,9 +69,10 @@ FLOORS = {
                "WHERE d.deleted_at IS NULL"],
     "RFM segments": [ORDERS_SQL],
     "cohort matrix (loyalty)": [ORDERS_SQL],
-    "bought-together pairs": ["SELECT l.order_id, o.contact_id, p.name, p.category FROM order_lines l "
-                              "JOIN orders o ON o.id = l.order_id JOIN products p ON p.id = l.product_id "
-                              "WHERE o.deleted_at IS NULL AND o.status NOT IN ('quote', 'cancelled')"],
+    # Pairs are read from the kept counts (core/analytics/basket_summary.py), not from the order lines:
+    # the floor is summing those counts, as the admin's read does.
+    "bought-together pairs": ["SELECT kind, item_a, item_b, sum(orders) FROM basket_counts "
+                              "GROUP BY kind, item_a, item_b"],
     "sales-potential scoring": ["SELECT id, birth_date, gender, household_income, created_at FROM contacts "
                                 "WHERE deleted_at IS NULL", ORDERS_SQL],
 }

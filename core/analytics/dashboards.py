@@ -22,10 +22,11 @@ from core.analytics.loaders import (
     contact_labels,
     data_version,
     deal_totals_frame,
-    funnel_inputs,
+    furthest_stage_frame,
     order_lines_frame,
     orders_frame,
     recipients_frame,
+    stage_medians_frame,
     stages_frame,
 )
 from core.config import today
@@ -87,8 +88,8 @@ def funnel_dashboard(session: Session, user: User, pipeline: int | None = None, 
                      period: str | None = None) -> FunnelDashboard:
     """Deals created in `period` (a phrase such as "this year"; None = all time) of one pipeline/owner.
 
-    The database filters the deals first, computes each stay's length and sums the KPIs per owner;
-    only five numbers per stay reach pandas, which counts deals by furthest stage and takes medians.
+    The database filters the deals first, counts deals by furthest stage, takes the median days per
+    stage and sums the KPIs per owner: only a few dozen rows reach Python.
     """
     span = parse_period(period, today()) if period else None
     where = DealFilter(pipeline, owner, span.start if span else None, span.end if span else None)
@@ -100,7 +101,8 @@ def _funnel(session: Session, user: User, where: DealFilter, span: TimeRange | N
     totals = deal_totals_frame(session, user, where)
     totals = totals.assign(owner=totals["owner"].fillna(UNASSIGNED))
     by_owner = funnel.kpis_from_totals(totals, by="owner").sort_values("won", ascending=False, kind="stable")
-    steps = funnel.funnel_from_counts(*funnel_inputs(session, user, where))
+    steps = funnel.funnel_from_counts(furthest_stage_frame(session, user, where),
+                                      stage_medians_frame(session, user, where))
     return FunnelDashboard(
         funnel=_every_stage(steps, stages_frame(session)),
         kpis=funnel.kpis_from_totals(totals),

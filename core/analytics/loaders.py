@@ -134,59 +134,60 @@ def days_between_sql(session: Session, later: Any, earlier: Any) -> ColumnElemen
     return func.extract("epoch", later - earlier) / 86400.0
 
 
-def funnel_inputs(session: Session, user: User | None,
-                  where: DealFilter = DealFilter()) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(furthest, stages), the inputs of `funnel.funnel_from_counts`, from one read of the stays of
-    the filtered, visible deals.
+def _deal_stays(session: Session, user: User | None, where: DealFilter, *columns: Any) -> Select[Any]:
+    """SELECT `columns` from the stays of the filtered, visible deals, joined to stage and pipeline."""
+    query = (select(*columns).select_from(Deal)
+             .join(DealStageHistory, DealStageHistory.deal_id == Deal.id)
+             .join(Stage, Stage.id == DealStageHistory.stage_id)
+             .join(Pipeline, Pipeline.id == Deal.pipeline_id))
+    return _deal_filters(query, user, where)
 
-    furthest: pipeline (the deal's, by name), furthest (position of the furthest non-lost stage a
-    deal was in; NaN when only in a lost stage), deals, lost (how many are lost); deals without any
-    stay are left out. stages: pipeline, stage, stage_position, median_days_in_stage of every
-    non-lost stage they were in (NaN without a completed stay).
 
-    Each stay comes as five numbers (deal, lost, pipeline, stage, length in days computed by the
-    database); names are attached per stage, not per stay. A median cannot be summed, and ranking
-    the stays in SQL (window functions) or counting per deal there measured slower than this.
+def furthest_stage_frame(session: Session, user: User | None,
+                         where: DealFilter = DealFilter()) -> pd.DataFrame:
+    """pipeline (the deal's, by name), furthest (position of the furthest non-lost stage a deal was
+    in; None when only in a lost stage), deals, lost (how many of them are lost): the funnel's
+    per-deal facts counted by the database. Deals without any stay are left out."""
+    furthest = func.max(case((Stage.is_lost, None), else_=Stage.position))
+    lost = case((Deal.status == "lost", 1), else_=0)
+    per_deal = _deal_stays(session, user, where, Pipeline.name.label("pipeline"), lost.label("lost"),
+                           furthest.label("furthest")).group_by(Deal.id, Pipeline.name, lost).subquery()
+    query = (select(per_deal.c.pipeline, per_deal.c.furthest, func.count().label("deals"),
+                    func.sum(per_deal.c.lost).label("lost"))
+             .group_by(per_deal.c.pipeline, per_deal.c.furthest))
+    return read_frame(session, query)
+
+
+def stage_medians_frame(session: Session, user: User | None,
+                        where: DealFilter = DealFilter()) -> pd.DataFrame:
+    """pipeline (the deal's), stage, stage_position, median_days_in_stage: every non-lost stage the
+    filtered deals stayed in, with the median length of the completed stays (NaN without any).
+
+    Each stay's length comes from the database as one number with two small ids (pipeline, stage):
+    a median cannot be summed, and ranking the stays in SQL (window functions) measured slower than
+    reading these three numbers per stay. Names are attached per stage, not per stay.
     """
     days = days_between_sql(session, DealStageHistory.exited_at, DealStageHistory.entered_at)
-    query = (select(Deal.id.label("deal_id"), case((Deal.status == "lost", 1), else_=0).label("lost"),
-                    Deal.pipeline_id, DealStageHistory.stage_id, days.label("days"))
-             .select_from(Deal).join(DealStageHistory, DealStageHistory.deal_id == Deal.id))
-    stays = read_frame(session, _deal_filters(query, user, where))
+    query = _deal_stays(session, user, where, Deal.pipeline_id, DealStageHistory.stage_id, days.label("days"))
+    stays = read_frame(session, query.where(Stage.is_lost.is_(False)))
     stays["days"] = stays["days"].astype("float64")
     names = _stage_names(session)
-    stays = stays.merge(names[["pipeline_id", "stage_id", "stage_position", "is_lost"]],
-                        on=["pipeline_id", "stage_id"])  # a stay in a stage that no longer exists drops out
-    progress = stays[~stays["is_lost"].astype(bool)]
-    return _furthest(stays, progress, names), _medians(progress, names)
-
-
-def _furthest(stays: pd.DataFrame, progress: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
-    deals = stays.drop_duplicates("deal_id")[["deal_id", "lost", "pipeline_id"]]
-    deals = deals.assign(furthest=deals["deal_id"].map(progress.groupby("deal_id")["stage_position"].max()),
-                         pipeline=deals["pipeline_id"].map(names.drop_duplicates("pipeline_id")
-                                                           .set_index("pipeline_id")["pipeline"]))
-    counted = deals.groupby(["pipeline", "furthest"], dropna=False)
-    return counted.agg(deals=("deal_id", "size"), lost=("lost", "sum")).reset_index()
-
-
-def _medians(progress: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
     keys = ["pipeline", "stage", "stage_position"]
-    per_id = progress.groupby(["pipeline_id", "stage_id"])["days"].median().rename("median_days_in_stage")
-    per_id = per_id.reset_index().merge(names.drop(columns="is_lost"), on=["pipeline_id", "stage_id"])
+    per_id = stays.groupby(["pipeline_id", "stage_id"])["days"].median().rename("median_days_in_stage")
+    per_id = per_id.reset_index().merge(names, on=["pipeline_id", "stage_id"])
     if not per_id.duplicated(keys).any():
         return per_id[[*keys, "median_days_in_stage"]]
     # Two stages (or pipelines) share a name and position: their stays make one median.
-    named = progress.merge(names.drop(columns=["stage_position", "is_lost"]), on=["pipeline_id", "stage_id"])
+    named = stays.merge(names, on=["pipeline_id", "stage_id"])
     return named.groupby(keys)["days"].median().rename("median_days_in_stage").reset_index()
 
 
 def _stage_names(session: Session) -> pd.DataFrame:
-    """pipeline_id, stage_id, pipeline, stage, stage_position, is_lost of every (pipeline, stage)
-    pair, deleted ones too: a deal's pipeline names its funnel, the stage its step."""
+    """pipeline_id, stage_id, pipeline, stage, stage_position of every (pipeline, stage) pair,
+    deleted ones too: a deal's pipeline names its funnel, the stage its step."""
     query = (select(Pipeline.id.label("pipeline_id"), Stage.id.label("stage_id"),
                     Pipeline.name.label("pipeline"), Stage.name.label("stage"),
-                    Stage.position.label("stage_position"), Stage.is_lost)
+                    Stage.position.label("stage_position"))
              .select_from(Pipeline).join(Stage, true()))
     return read_frame(session, query)
 

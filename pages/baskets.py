@@ -7,10 +7,15 @@ from sqlmodel import Session
 from app.ui import charts
 from app.ui.campaign_start import start_campaign_button
 from app.ui.session import current_user, db_session
-from core.analytics.dashboards import BasketDashboard, basket_dashboard, bought_with, cross_sell_for
+from core.analytics.dashboards import (
+    BasketDashboard,
+    basket_dashboard,
+    bought_with,
+    cross_sell_audience_for,
+    cross_sell_for,
+)
 from core.errors import NotFound
 from core.models import User
-from core.services.campaign_audience import cross_sell_audience
 from core.services.overview360 import search_contacts
 
 PAIR_FORMATS = charts.formats(
@@ -52,7 +57,7 @@ def partners(session: Session, user: User, board: BasketDashboard) -> None:
     offer = st.selectbox("Offer to its buyers who do not have it yet", partners["partner"].tolist(),
                          key=f"baskets:offer:{product}")
     if offer is not None:
-        audience = cross_sell_audience(session, user, product, offer)
+        audience = cross_sell_audience_for(session, user, product, offer)
         start_campaign_button(session, user, audience, f"Cross-sell {offer} to buyers of {product}",
                               key=f"baskets:campaign:{product}:{offer}")
 

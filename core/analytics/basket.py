@@ -50,7 +50,7 @@ def _incidence(
     return matrix, pd.Index(row_labels)
 
 
-def _co_occurrence(lines: pd.DataFrame) -> tuple[sparse.csr_matrix, np.ndarray, pd.Index, int]:
+def co_occurrence(lines: pd.DataFrame) -> tuple[sparse.csr_matrix, np.ndarray, pd.Index, int]:
     """Products × products counts of orders in common, orders per product, products, order count."""
     catalogue = pd.Index(pd.unique(lines["product"])).sort_values()
     incidence, orders = _incidence(lines["order_id"], lines["product"], catalogue)
@@ -72,7 +72,30 @@ def bought_together(lines: pd.DataFrame, min_support_count: int = 2, top: int | 
     lines = _clean(lines, ("order_id", "product"))
     if lines.empty:
         return pd.DataFrame(columns=list(PAIR_COLUMNS))
-    co, counts, catalogue, n_orders = _co_occurrence(lines)
+    co, counts, catalogue, n_orders = co_occurrence(lines)
+    return pairs_table(co, counts, catalogue, n_orders, min_support_count, top)
+
+
+def counts_matrix(counts: pd.DataFrame) -> tuple[sparse.csr_matrix, np.ndarray, pd.Index]:
+    """`co_occurrence`'s matrix, counts and products from kept counts: rows of item_a, item_b
+    (blank for one product's own count) and orders, each pair once (item_a < item_b)."""
+    singles = counts[counts["item_b"] == ""]
+    pairs = counts[counts["item_b"] != ""]
+    catalogue = pd.Index(singles["item_a"].unique()).sort_values()
+    a, b = catalogue.get_indexer(pairs["item_a"]), catalogue.get_indexer(pairs["item_b"])
+    own = catalogue.get_indexer(singles["item_a"])
+    rows = np.concatenate([a, b, own])
+    cols = np.concatenate([b, a, own])
+    data = np.concatenate([pairs["orders"], pairs["orders"], singles["orders"]]).astype(np.int64)
+    co = sparse.csr_matrix((data, (rows, cols)), shape=(len(catalogue), len(catalogue)))
+    return co, co.diagonal().astype(np.int64), catalogue
+
+
+def pairs_table(co: sparse.csr_matrix, counts: np.ndarray, catalogue: pd.Index, n_orders: int,
+                min_support_count: int = 2, top: int | None = 50) -> pd.DataFrame:
+    """`bought_together`'s table from the co-occurrence counts of `n_orders` orders."""
+    if n_orders == 0 or len(catalogue) == 0:
+        return pd.DataFrame(columns=list(PAIR_COLUMNS))
     upper = sparse.triu(co, k=1).tocoo()
     keep = upper.data >= min_support_count
     a, b, together = upper.row[keep], upper.col[keep], upper.data[keep].astype(np.int64)
@@ -128,9 +151,28 @@ def cross_sell(
     lines = _clean(lines, ("order_id", "product", "contact_id"))
     if lines.empty:
         return pd.DataFrame(columns=list(CROSS_SELL_COLUMNS))
-    co, counts, catalogue, _ = _co_occurrence(lines)
-    confidence = _confidence_matrix(co, counts, min_support_count, neighbours)
+    co, counts, catalogue, _ = co_occurrence(lines)
     mine = lines if customer_id is None else lines[lines["contact_id"] == customer_id]
+    return suggestions_for(mine, co, counts, catalogue, top=top, min_support_count=min_support_count,
+                           neighbours=neighbours)
+
+
+def suggestions_for(
+    mine: pd.DataFrame,
+    co: sparse.csr_matrix,
+    counts: np.ndarray,
+    catalogue: pd.Index,
+    *,
+    top: int = 5,
+    min_support_count: int = 2,
+    neighbours: int = 20,
+) -> pd.DataFrame:
+    """`cross_sell` for the customers of `mine` (contact_id, product lines), pairs counted in `co`."""
+    mine = _clean(mine, ("product", "contact_id"))
+    mine = mine[mine["product"].isin(catalogue)]  # a line newer than the counts has no partners yet
+    if mine.empty or len(catalogue) == 0:
+        return pd.DataFrame(columns=list(CROSS_SELL_COLUMNS))
+    confidence = _confidence_matrix(co, counts, min_support_count, neighbours)
     owned, customers = _incidence(mine["contact_id"], mine["product"], catalogue)
     scores = owned @ confidence
     scores = (scores - scores.multiply(owned)).tocoo()  # never suggest what they already have

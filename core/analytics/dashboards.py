@@ -9,22 +9,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pandas as pd
 from sqlmodel import Session
 
-from core.analytics import basket, campaigns, funnel, loyalty, purchases, rfm
+from core.analytics import basket, basket_summary, campaigns, funnel, loyalty, purchases, rfm
 from core.analytics.cache import cached, user_scope
 from core.analytics.loaders import (
     DealFilter,
     campaigns_frame,
     contact_labels,
     data_version,
-    deal_history_frame,
+    deal_totals_frame,
+    furthest_stage_frame,
     order_lines_frame,
     orders_frame,
     recipients_frame,
-    split_history,
+    stage_medians_frame,
     stages_frame,
 )
 from core.config import today
@@ -34,6 +36,7 @@ from core.query.dimensions import AGE_BANDS, INCOME_BANDS
 from core.query.engine import QueryResult, run_query
 from core.query.spec import QuerySpec
 from core.query.timerange import TimeRange, parse_period
+from core.services.campaign_audience import cross_sell_audience
 from core.services.records import get_record
 
 UNASSIGNED = "Unassigned"
@@ -83,22 +86,28 @@ class FunnelDashboard:
 
 def funnel_dashboard(session: Session, user: User, pipeline: int | None = None, owner: int | None = None,
                      period: str | None = None) -> FunnelDashboard:
-    """Deals created in `period` (a phrase such as "this year"; None = all time) of one pipeline/owner."""
+    """Deals created in `period` (a phrase such as "this year"; None = all time) of one pipeline/owner.
+
+    The database filters the deals first, counts deals by furthest stage, takes the median days per
+    stage and sums the KPIs per owner: only a few dozen rows reach Python.
+    """
     span = parse_period(period, today()) if period else None
     where = DealFilter(pipeline, owner, span.start if span else None, span.end if span else None)
     return cached("funnel", data_version(session), user_scope(user), (where,),
-                  lambda: _funnel(deal_history_frame(session, user, where), stages_frame(session), span))
+                  lambda: _funnel(session, user, where, span))
 
 
-def _funnel(frame: pd.DataFrame, stages: pd.DataFrame, span: TimeRange | None) -> FunnelDashboard:
-    history, deals = split_history(frame)
-    deals = deals.assign(owner=deals["owner"].fillna(UNASSIGNED))
-    by_owner = funnel.funnel_kpis(deals, by="owner").sort_values("won", ascending=False, kind="stable")
+def _funnel(session: Session, user: User, where: DealFilter, span: TimeRange | None) -> FunnelDashboard:
+    totals = deal_totals_frame(session, user, where)
+    totals = totals.assign(owner=totals["owner"].fillna(UNASSIGNED))
+    by_owner = funnel.kpis_from_totals(totals, by="owner").sort_values("won", ascending=False, kind="stable")
+    steps = funnel.funnel_from_counts(furthest_stage_frame(session, user, where),
+                                      stage_medians_frame(session, user, where))
     return FunnelDashboard(
-        funnel=_every_stage(funnel.stage_funnel(history, deals, by="pipeline"), stages),
-        kpis=funnel.funnel_kpis(deals),
+        funnel=_every_stage(steps, stages_frame(session)),
+        kpis=funnel.kpis_from_totals(totals),
         by_owner=by_owner.reset_index(drop=True),
-        deals=len(deals),
+        deals=int(totals["deals"].sum()),
         period=span,
     )
 
@@ -231,8 +240,13 @@ class BasketDashboard:
     min_support_count: int  # pairs seen in fewer orders than this are left out as chance
 
 
-def _lines(session: Session, user: User, version: str) -> pd.DataFrame:
-    return cached("lines", version, user_scope(user), (), lambda: order_lines_frame(session, user))
+def _counts(session: Session, user: User, version: str, kind: str) -> tuple[Any, Any, pd.Index, int]:
+    """The reader's co-occurrence matrix, counts per item, items and orders, from the kept counts."""
+    def compute() -> tuple[Any, Any, pd.Index, int]:
+        counts = basket_summary.counts_frame(session, user)
+        orders = int(counts.loc[counts["kind"] == "orders", "orders"].sum())
+        return (*basket.counts_matrix(counts[counts["kind"] == kind]), orders)
+    return cached("basket-counts", version, user_scope(user), (kind,), compute)
 
 
 def min_support(orders: int) -> int:
@@ -242,20 +256,23 @@ def min_support(orders: int) -> int:
 
 def basket_dashboard(session: Session, user: User, top: int = 50,
                      min_support_count: int | None = None) -> BasketDashboard:
-    """Pairs bought together in at least `min_support_count` orders (default: `min_support`)."""
+    """Pairs bought together in at least `min_support_count` orders (default: `min_support`).
+
+    Counted from `basket_summary`'s kept counts, brought up to date first, not from the order lines.
+    """
     version = data_version(session)
     return cached("basket", version, user_scope(user), (top, min_support_count),
-                  lambda: _basket(_lines(session, user, version), top, min_support_count))
+                  lambda: _basket(session, user, version, top, min_support_count))
 
 
-def _basket(lines: pd.DataFrame, top: int, min_support_count: int | None) -> BasketDashboard:
-    orders = int(lines["order_id"].nunique())
+def _basket(session: Session, user: User, version: str, top: int,
+            min_support_count: int | None) -> BasketDashboard:
+    co, counts, products, orders = _counts(session, user, version, "product")
     support = min_support(orders) if min_support_count is None else min_support_count
-    categories = lines.assign(product=lines["category"].fillna("Uncategorised"))
     return BasketDashboard(
-        pairs=basket.bought_together(lines, min_support_count=support, top=top),
-        category_pairs=basket.bought_together(categories, min_support_count=support, top=top),
-        products=sorted(lines["product"].dropna().unique().tolist()),
+        pairs=basket.pairs_table(co, counts, products, orders, support, top),
+        category_pairs=basket.pairs_table(*_counts(session, user, version, "category"), support, top),
+        products=[str(product) for product in products],
         orders=orders,
         min_support_count=support,
     )
@@ -264,9 +281,8 @@ def _basket(lines: pd.DataFrame, top: int, min_support_count: int | None) -> Bas
 def bought_with(session: Session, user: User, product: str, top: int = 10) -> pd.DataFrame:
     """What buyers of `product` also took: partner, orders together, confidence product→partner, lift."""
     version = data_version(session)
-    lines = _lines(session, user, version)
     pairs = cached("basket-all-pairs", version, user_scope(user), (),
-                   lambda: basket.bought_together(lines, min_support_count=2, top=None))
+                   lambda: basket.pairs_table(*_counts(session, user, version, "product"), 2, None))
     as_a = pairs[pairs["product_a"] == product].rename(
         columns={"product_b": "partner", "confidence_a_to_b": "confidence"})
     as_b = pairs[pairs["product_b"] == product].rename(
@@ -279,9 +295,19 @@ def cross_sell_for(session: Session, user: User, contact_id: int, top: int = 5) 
     """Products the contact lacks that go with what they bought (advice), with "because you bought X"."""
     get_record(session, user, "contacts", contact_id)  # NotFound when the contact is hidden
     version = data_version(session)
-    lines = _lines(session, user, version)
-    return cached("cross-sell", version, user_scope(user), (contact_id, top),
-                  lambda: basket.cross_sell(lines, contact_id, top=top, min_support_count=2))
+
+    def compute() -> pd.DataFrame:
+        co, counts, products, _ = _counts(session, user, version, "product")
+        mine = order_lines_frame(session, user, contact_id=contact_id)
+        return basket.suggestions_for(mine, co, counts, products, top=top, min_support_count=2)
+    return cached("cross-sell", version, user_scope(user), (contact_id, top), compute)
+
+
+def cross_sell_audience_for(session: Session, user: User, product: str, partner: str) -> list[int]:
+    """`campaign_audience.cross_sell_audience` (visible buyers of `product` without `partner`),
+    kept per data version: the baskets page shows its size on every rerun."""
+    return cached("cross-sell-audience", data_version(session), user_scope(user), (product, partner),
+                  lambda: cross_sell_audience(session, user, product, partner))
 
 
 # ---- campaigns ------------------------------------------------------------------------------------

@@ -54,6 +54,8 @@ KPI_COLUMNS = (
     "avg_days_to_close",
     "sales_velocity",
 )
+# Per-group sums the KPIs are made of: counts, and sum and count of won amounts and days to close.
+TOTAL_COLUMNS = ("open_deals", "won", "lost", "won_amount_sum", "won_amount_n", "won_days_sum", "won_days_n")
 _GROUP = "_group"
 _PIPELINE = "_pipeline"
 
@@ -152,6 +154,30 @@ def _median_days(progress: pd.DataFrame) -> pd.DataFrame:
     return grouped.rename("median_days_in_stage").reset_index()
 
 
+def funnel_from_counts(furthest: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
+    """`stage_funnel(..., by="pipeline")` from per-deal facts already counted (by the database).
+
+    furthest: pipeline, furthest (the furthest non-lost position; NaN when a deal was only in a
+    lost stage), deals, lost. stages: pipeline, stage, stage_position, median_days_in_stage of every
+    non-lost stage the deals were in. Same counting rule as `stage_funnel`.
+    """
+    columns = ["pipeline", *FUNNEL_COLUMNS]
+    if stages.empty:
+        return pd.DataFrame(columns=columns)
+    first_position = stages.groupby("pipeline")["stage_position"].min()
+    at = furthest.assign(furthest=furthest["furthest"].fillna(furthest["pipeline"].map(first_position)))
+    at = at.dropna(subset=["furthest"]).groupby(["pipeline", "furthest"], as_index=False)
+    at = at[["deals", "lost"]].sum()
+    pairs = stages[["pipeline", "stage", "stage_position"]].merge(at, on="pipeline")
+    pairs["reached"] = np.where(pairs["furthest"] >= pairs["stage_position"], pairs["deals"], 0)
+    pairs["lost_here"] = np.where(pairs["furthest"] == pairs["stage_position"], pairs["lost"], 0)
+    keys = ["pipeline", "stage", "stage_position"]
+    counted = pairs.groupby(keys, dropna=False)[["reached", "lost_here"]].sum().reset_index()
+    result = counted.merge(stages, on=keys, how="left").rename(columns={"pipeline": _GROUP})
+    result = result.sort_values([_GROUP, "stage_position"], kind="stable")
+    return _add_conversions(result).rename(columns={_GROUP: "pipeline"})[columns].reset_index(drop=True)
+
+
 def _add_conversions(funnel: pd.DataFrame) -> pd.DataFrame:
     """Conversion from the previous stage and from the first stage, within each group."""
     reached = funnel["reached"].astype(float)
@@ -175,24 +201,38 @@ def funnel_kpis(deals: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     won = deals["status"].eq("won")
     days = days_between(to_datetime(deals["closed_at"]), to_datetime(deals["created_at"]))
+    amounts = pd.to_numeric(deals["amount"], errors="coerce").where(won)
+    won_days = days.where(won)
     work = pd.DataFrame({
         _GROUP: group_keys(deals, by),
-        "open": deals["status"].eq("open"),
+        "open_deals": deals["status"].eq("open"),
         "won": won,
         "lost": deals["status"].eq("lost"),
-        "won_amount": pd.to_numeric(deals["amount"], errors="coerce").where(won),
-        "won_days": days.where(won),
+        "won_amount_sum": amounts.fillna(0.0),
+        "won_amount_n": amounts.notna(),
+        "won_days_sum": won_days.fillna(0.0),
+        "won_days_n": won_days.notna(),
     })
-    kpis = work.groupby(_GROUP, dropna=False).agg(
-        open_deals=("open", "sum"),
-        won=("won", "sum"),
-        lost=("lost", "sum"),
-        avg_won_amount=("won_amount", "mean"),
-        avg_days_to_close=("won_days", "mean"),
-    )
+    totals = work.groupby(_GROUP, dropna=False)[list(TOTAL_COLUMNS)].sum().reset_index()
+    return kpis_from_totals(totals.rename(columns={_GROUP: by}) if by else totals.drop(columns=_GROUP), by=by)
+
+
+def kpis_from_totals(totals: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
+    """`funnel_kpis` from per-group sums (`TOTAL_COLUMNS`), e.g. summed by the database.
+
+    Without `by`, every row of `totals` is added into one.
+    """
+    columns = ([by] if by else []) + list(KPI_COLUMNS)
+    if totals.empty:
+        return pd.DataFrame(columns=columns)
+    keys = totals[by] if by else pd.Series("all", index=totals.index)
+    kpis = totals[list(TOTAL_COLUMNS)].astype(float).groupby(keys, dropna=False).sum()
+    kpis["avg_won_amount"] = kpis["won_amount_sum"] / kpis["won_amount_n"].replace(0, np.nan)
+    kpis["avg_days_to_close"] = kpis["won_days_sum"] / kpis["won_days_n"].replace(0, np.nan)
+    kpis[["open_deals", "won", "lost"]] = kpis[["open_deals", "won", "lost"]].astype("int64")
     kpis["win_rate"] = kpis["won"] / (kpis["won"] + kpis["lost"]).replace(0, np.nan)
     expected = kpis["open_deals"] * kpis["win_rate"] * kpis["avg_won_amount"]
     kpis["sales_velocity"] = expected / kpis["avg_days_to_close"].where(kpis["avg_days_to_close"] > 0)
-    kpis = kpis.reset_index()
+    kpis = kpis.rename_axis(_GROUP).reset_index()
     kpis = kpis.rename(columns={_GROUP: by}) if by else kpis.drop(columns=_GROUP)
     return kpis[columns].reset_index(drop=True)

@@ -90,13 +90,14 @@ def register(summary: Summary) -> Summary:
     return summary
 
 
-def refresh(session: Session, summary: Summary) -> None:
-    """Bring `summary` up to date with the data, building it on first use. Commits the session."""
+def refresh(session: Session, summary: Summary) -> bool:
+    """Bring `summary` up to date with the data, building it on first use; True when anything was
+    folded or built. Commits the session."""
     version = data_version(session)
     state = _state(session.connection(), summary.name)
     if state is not None and state["data_version"] == version:
-        return
-    _locked_refresh(session, summary, version, rebuild=False)
+        return False
+    return _locked_refresh(session, summary, version, rebuild=False)
 
 
 def rebuild(session: Session, summary: Summary) -> None:
@@ -129,7 +130,7 @@ def in_list(column: str, keys: Sequence[int]) -> str:
 # ---- the transaction -------------------------------------------------------------------------------
 
 
-def _locked_refresh(session: Session, summary: Summary, version: str, *, rebuild: bool) -> None:
+def _locked_refresh(session: Session, summary: Summary, version: str, *, rebuild: bool) -> bool:
     if session.new or session.dirty or session.deleted:
         session.flush()
     connection = session.connection()
@@ -138,7 +139,7 @@ def _locked_refresh(session: Session, summary: Summary, version: str, *, rebuild
         state = _state(connection, summary.name)
         if state is not None and state["data_version"] == version and not rebuild:
             session.commit()
-            return  # another process refreshed it while we waited
+            return False  # another process refreshed it while we waited
         highs = _highest_ids(connection, summary.tables)
         marks = None if rebuild or state is None else state["marks"]
         if marks is None or set(marks.get("ids", {})) != set(summary.tables):
@@ -148,6 +149,7 @@ def _locked_refresh(session: Session, summary: Summary, version: str, *, rebuild
             gaps = _fold(connection, summary, marks, highs)
         _save_state(connection, summary.name, {"ids": highs, "gaps": gaps}, version)
         session.commit()
+        return True
     except BaseException:
         session.rollback()
         raise

@@ -34,7 +34,14 @@ from core.models.sales import (
     ProductOption,
     Stage,
 )
-from core.models.summaries import ContactMonth, ContactPurchases, OrderFact, SummaryState
+from core.models.summaries import (
+    BasketCount,
+    BasketOrder,
+    ContactMonth,
+    ContactPurchases,
+    OrderFact,
+    SummaryState,
+)
 
 # The entities people edit, by the name used in URLs, imports, exports and the audit log.
 ENTITIES: dict[str, type[Editable]] = {
@@ -67,6 +74,8 @@ __all__ = [
     "AuditLog",
     "AutomationRule",
     "AutomationRun",
+    "BasketCount",
+    "BasketOrder",
     "Campaign",
     "CampaignRecipient",
     "Case",

@@ -81,3 +81,30 @@ class ContactMonth(SQLModel, table=True):
     month: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     order_owner_id: int | None = None
     first_day: int = Field(nullable=False)
+
+
+class BasketOrder(SQLModel, table=True):
+    """What one counted order added to `basket_counts`, so a change can take it back exactly."""
+
+    __tablename__ = "basket_orders"
+
+    order_id: int = Field(primary_key=True)  # no foreign key: derived data, rebuilt from orders
+    owner_id: int = Field(default=0)  # the order's owner; 0 = unowned
+    products: str = Field(sa_column=Column(Text, nullable=False))  # JSON list of distinct names
+    categories: str = Field(sa_column=Column(Text, nullable=False))  # JSON list of distinct categories
+
+
+class BasketCount(SQLModel, table=True):
+    """Orders per owner holding an item (item_b = '') or a pair of items (item_a < item_b).
+
+    kind: "product" (names), "category", or "orders" (items blank: the owner's counted orders).
+    A reader's figure is the sum over the owners whose orders they may see.
+    """
+
+    __tablename__ = "basket_counts"
+
+    kind: str = Field(primary_key=True, max_length=10)
+    owner_id: int = Field(primary_key=True)  # 0 = unowned
+    item_a: str = Field(primary_key=True, max_length=200)
+    item_b: str = Field(primary_key=True, max_length=200)
+    orders: int = Field(default=0)

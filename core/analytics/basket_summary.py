@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, delete, false, func, insert, or_, select, text, true
+from sqlalchemy import ColumnElement, Connection, delete, false, func, insert, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -87,18 +87,13 @@ def _changed_orders(connection: Connection, new: dict[str, summaries.NewRows]) -
     """New orders, orders given new lines, orders edited, deleted or restored (their audit entries),
     and the orders holding a product that was renamed or recategorised."""
     def ids(sql: str) -> set[int]:
-        return {int(value) for value in connection.execute(text(sql)).scalars() if value is not None}
+        return summaries.ids(connection, sql)
 
     changed = ids(f"SELECT id FROM orders WHERE {new['orders'].where('id')}")
     changed |= ids(f"SELECT order_id FROM order_lines WHERE {new['order_lines'].where('id')}")
-    entries = connection.execute(text(
-        f"SELECT entity, entity_id FROM audit_log WHERE {new['audit_log'].where('id')} "
-        "AND entity IN ('orders', 'products')")).all()
-    if any(entity_id is None for _, entity_id in entries):
-        raise summaries.RebuildNeeded  # a bulk entry names no record
-    changed |= {int(entity_id) for entity, entity_id in entries if entity == "orders"}
-    products = [int(entity_id) for entity, entity_id in entries if entity == "products"]
-    for chunk in summaries.chunks(products):
+    audited = summaries.audited_ids(connection, new["audit_log"], ("orders", "products"))
+    changed |= audited["orders"]
+    for chunk in summaries.chunks(audited["products"]):
         changed |= ids(f"SELECT order_id FROM order_lines WHERE {summaries.in_list('product_id', chunk)}")
     return changed
 

@@ -102,16 +102,8 @@ def deal_history_frame(session: Session, user: User | None, where: DealFilter = 
         .outerjoin(User, User.id == Deal.owner_id)
         .outerjoin(DealStageHistory, DealStageHistory.deal_id == Deal.id)
         .outerjoin(Stage, Stage.id == DealStageHistory.stage_id)
-        .where(_visible(user, Deal))
     )
-    if where.pipeline_id is not None:
-        query = query.where(Deal.pipeline_id == where.pipeline_id)
-    if where.owner_id is not None:
-        query = query.where(Deal.owner_id == where.owner_id)
-    if where.created_from is not None:
-        query = query.where(Deal.created_at >= start_of_day(where.created_from))
-    if where.created_to is not None:
-        query = query.where(Deal.created_at < start_of_day(where.created_to))
+    query = _deal_filters(query, user, where)
     return read_frame(session, query, ("entered_at", "exited_at", "created_at", "closed_at"))
 
 

@@ -114,19 +114,14 @@ def fold(connection: Connection, new: dict[str, summaries.NewRows]) -> None:
 
 def _touched_contacts(connection: Connection, new: dict[str, summaries.NewRows]) -> set[int]:
     def ids(sql: str) -> set[int]:
-        return {int(value) for value in connection.execute(text(sql)).scalars() if value is not None}
+        return summaries.ids(connection, sql)
 
     contacts = ids(f"SELECT contact_id FROM orders WHERE {new['orders'].where('id')}")
     contacts |= ids("SELECT o.contact_id FROM order_lines l JOIN orders o ON o.id = l.order_id "
                     f"WHERE {new['order_lines'].where('l.id')}")
-    entries = connection.execute(text(
-        f"SELECT entity, entity_id FROM audit_log WHERE {new['audit_log'].where('id')} "
-        "AND entity IN ('orders', 'contacts')")).all()
-    if any(entity_id is None for _, entity_id in entries):
-        raise summaries.RebuildNeeded  # a bulk entry names no record
-    contacts |= {int(entity_id) for entity, entity_id in entries if entity == "contacts"}
-    orders = [int(entity_id) for entity, entity_id in entries if entity == "orders"]
-    for chunk in summaries.chunks(orders):
+    audited = summaries.audited_ids(connection, new["audit_log"], ("orders", "contacts"))
+    contacts |= audited["contacts"]
+    for chunk in summaries.chunks(audited["orders"]):
         contacts |= ids(f"SELECT contact_id FROM orders WHERE {summaries.in_list('id', chunk)}")
         contacts |= ids(f"SELECT contact_id FROM order_facts WHERE {summaries.in_list('order_id', chunk)}")
     return contacts

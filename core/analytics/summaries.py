@@ -127,6 +127,25 @@ def in_list(column: str, keys: Sequence[int]) -> str:
     return f"{column} IN ({', '.join(str(int(key)) for key in keys)})"
 
 
+def ids(connection: Connection, sql: str) -> set[int]:
+    """The integers the one-column query `sql` returns (NULLs left out)."""
+    return {int(value) for value in connection.execute(text(sql)).scalars() if value is not None}
+
+
+def audited_ids(connection: Connection, new: NewRows, entities: Sequence[str]) -> dict[str, set[int]]:
+    """The records of `entities` named by the audit entries in `new` (edits, soft deletes, restores,
+    owner changes): what a fold must look at again besides the new rows of its own tables."""
+    names = ", ".join(f"'{entity}'" for entity in entities)  # our own constants: safe to inline
+    entries = connection.execute(text(
+        f"SELECT entity, entity_id FROM audit_log WHERE {new.where('id')} AND entity IN ({names})")).all()
+    if any(entity_id is None for _, entity_id in entries):
+        raise RebuildNeeded  # a bulk entry names no record
+    named: dict[str, set[int]] = {entity: set() for entity in entities}
+    for entity, entity_id in entries:
+        named[entity].add(int(entity_id))
+    return named
+
+
 # ---- the transaction -------------------------------------------------------------------------------
 
 

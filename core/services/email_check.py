@@ -21,6 +21,7 @@ import email_validator
 from email_validator.rfc_constants import ATEXT, CASE_INSENSITIVE_MAILBOX_NAMES, EMAIL_MAX_LENGTH
 from pydantic.networks import validate_email as full_validate_email
 
+_ALWAYS_LOWER = frozenset(CASE_INSENSITIVE_MAILBOX_NAMES)
 _PLAIN = re.compile(rf"([{ATEXT}]+(?:\.[{ATEXT}]+)*)@([A-Za-z0-9.-]+)")
 
 
@@ -40,7 +41,7 @@ def check_email(value: str) -> str:
     match = _PLAIN.fullmatch(value)
     if match is not None and len(value) <= EMAIL_MAX_LENGTH:
         local, domain = match.groups()
-        if local.lower() in CASE_INSENSITIVE_MAILBOX_NAMES:  # postmaster, abuse...: lowered, as it does
+        if local.lower() in _ALWAYS_LOWER:  # postmaster, abuse...: lowered, as it does
             local = local.lower()
         forms = _domain(domain)
         if forms is not None:

@@ -7,7 +7,9 @@ executemany of plain Core statements runs at tens of thousands.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import operator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -24,13 +26,35 @@ CHUNK = 5000  # rows per executemany: progress moves, and memory stays flat
 ANALYZE_AFTER = 5000  # new rows after which PostgreSQL's statistics are refreshed
 
 
+SQLITE_IMPORT_CACHE_KIB = 128 * 1024  # page cache while an import writes (SQLite's default: 2 MiB)
+
+
 def write_plan(ctx: Context, plan: Plan) -> None:
     ctx.to_write = len(plan.creates) + len(plan.updates) + len(plan.promotions)
     ctx.written = 0
-    create_companies(ctx, plan)
-    WRITERS.get(ctx.entity, write_records)(ctx, plan)
+    with larger_sqlite_cache(ctx.session):
+        create_companies(ctx, plan)
+        WRITERS.get(ctx.entity, write_records)(ctx, plan)
     tables = [ENTITIES[ctx.entity].__table__, AuditLog.__table__]  # type: ignore[attr-defined]
     refresh_statistics(ctx.session, tables, len(plan.creates))
+
+
+@contextmanager
+def larger_sqlite_cache(session: Session) -> Iterator[None]:
+    """A bigger page cache for SQLite while the rows go in: each new row touches every index of its
+    table (ten for contacts), and with the default 2 MiB the index pages are evicted and read again
+    over and over (measured: a quarter of the insert time for 100,000 contacts). Only pages really
+    used are allocated, and the connection's own setting is restored afterwards."""
+    if session.connection().dialect.name != "sqlite":
+        yield
+        return
+    cursor = session.connection().connection.cursor()  # the driver's: usable even after a failed statement
+    before = int(cursor.execute("PRAGMA cache_size").fetchone()[0])
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_IMPORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        cursor.execute(f"PRAGMA cache_size={before}")
 
 
 def write_records(ctx: Context, plan: Plan) -> None:
@@ -120,11 +144,62 @@ def assign_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list
 
 def insert_plain(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
     """INSERT rows that all have the same keys (ids included when they were assigned)."""
-    if rows and session.connection().dialect.name == "postgresql":
+    if not rows:
+        return
+    if session.connection().dialect.name == "postgresql":
         copy_rows(session, table, rows)
         return
+    statement, bound = bound_rows(session.connection().dialect, table, list(rows[0]))
     for start in range(0, len(rows), CHUNK):
-        session.execute(insert(table), rows[start:start + CHUNK])
+        session.connection().exec_driver_sql(statement, bound(rows[start:start + CHUNK]))
+
+
+Binder = Callable[[list[dict[str, Any]]], list[tuple[Any, ...]]]
+
+
+def bound_rows(dialect: Any, table: Any, names: list[str]) -> tuple[str, Binder]:
+    """The INSERT's SQL text, and a function turning rows into its parameter tuples with the
+    columns' own bind processors (dates as SQLite text, JSON serialized, as session.execute would).
+    session.execute(insert(table), rows) spends more time per row in SQLAlchemy's generic
+    parameter handling than SQLite spends inserting it; here each distinct date or flag is
+    converted once, and the executemany goes straight to the driver."""
+    compiled = insert(table).compile(dialect=dialect, column_keys=names)
+    order = list(compiled.positiontup or names)
+    conversions = [(position, _memoized(processor)) for position, name in enumerate(order)
+                   if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))]
+    pick = operator.itemgetter(*order)
+
+    def bound(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        if not conversions:
+            return [pick(row) for row in rows] if len(order) > 1 else [(pick(row),) for row in rows]
+        out = []
+        for row in rows:
+            values = list(pick(row)) if len(order) > 1 else [pick(row)]
+            for position, convert in conversions:
+                values[position] = convert(values[position])
+            out.append(tuple(values))
+        return out
+
+    return str(compiled), bound
+
+
+def _memoized(processor: Callable[[Any], Any], limit: int = 4096) -> Callable[[Any], Any]:
+    """The processor, remembering its result for up to `limit` distinct hashable values (an import
+    writes the same timestamp, flags and blanks on every row)."""
+    memo: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        try:
+            return memo[value]
+        except KeyError:
+            result = processor(value)
+            if len(memo) < limit:
+                memo[value] = result
+            return result
+        except TypeError:  # unhashable: JSON dicts and lists
+            return processor(value)
+
+    return convert
 
 
 def copy_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -202,7 +277,8 @@ def jsonable(values: dict[str, Any] | None) -> dict[str, Any] | None:
     coerced to text, numbers and booleans). Cheaper than records.to_json on every nested value."""
     if values is None:
         return None
-    return {key: value.isoformat() if isinstance(value, date) else value for key, value in values.items()}
+    found = [key for key, value in values.items() if isinstance(value, date)]  # a few of ~30 keys
+    return {**values, **{key: values[key].isoformat() for key in found}}
 
 
 def write_audit(ctx: Context, entries: list[dict[str, Any]]) -> None:

@@ -155,6 +155,11 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cell(value: Any) -> Any:
+    if value.__class__ is str:  # nearly every cell: the common case first, without calls
+        value = value.strip()
+        if not value:
+            return None
+        return (unquote_formula(value) or None) if value[0] == "'" else value
     if isinstance(value, str):
         return unquote_formula(value.strip()) or None
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):

@@ -15,14 +15,15 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    EmailStr,
     Field,
     NaiveDatetime,
+    WithJsonSchema,
     field_validator,
 )
 
 from core.config import today
 from core.models import base as vocab
+from core.services.email_check import check_email
 
 PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{6,25}$")
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -60,9 +61,15 @@ def _lower(value: str | None) -> str | None:
     return value.lower() if isinstance(value, str) else value
 
 
+def _email(value: str | None) -> str | None:
+    """EmailStr's check and normalized form, with a fast path for plain addresses (email_check)."""
+    return None if value is None else check_email(value)
+
+
 Text = Annotated[str | None, BeforeValidator(_blank_to_none)]
 RequiredText = Annotated[str, BeforeValidator(_blank_to_none), Field(min_length=1)]
-Email = Annotated[EmailStr | None, BeforeValidator(_blank_to_none), AfterValidator(_lower)]
+Email = Annotated[str | None, BeforeValidator(_blank_to_none), AfterValidator(_email), AfterValidator(_lower),
+                  WithJsonSchema({"anyOf": [{"type": "string", "format": "email"}, {"type": "null"}]})]
 Phone = Annotated[str | None, BeforeValidator(_blank_to_none), AfterValidator(_check_phone)]
 Money = Annotated[float, Field(ge=0, le=1e12), AfterValidator(_money)]
 OptionalMoney = Annotated[Annotated[float, Field(ge=0, le=1e12)] | None, BeforeValidator(_blank_to_none)]

@@ -124,3 +124,36 @@ def test_a_database_without_tables_gets_a_message_not_a_traceback(tmp_path: Path
             assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
     finally:
         db.get_engine.cache_clear()
+
+
+SOLD_LINES = ("order_lines l JOIN orders o ON o.id = l.order_id JOIN contacts c ON c.id = o.contact_id "
+              "WHERE o.deleted_at IS NULL AND c.deleted_at IS NULL "
+              "AND o.status NOT IN ('quote', 'cancelled')")
+REVENUE_SQL = f"SELECT round(CAST(sum(l.quantity * l.unit_price) AS numeric), 2) FROM {SOLD_LINES}"
+SUMMARY_REVENUE_SQL = "SELECT round(CAST(sum(revenue) AS numeric), 2) FROM contact_purchases"
+BASKET_ORDERS_SQL = ("SELECT count(DISTINCT o.id) FROM orders o JOIN order_lines l ON l.order_id = o.id "
+                     "WHERE o.deleted_at IS NULL AND o.status NOT IN ('quote', 'cancelled')")
+
+
+def test_summaries_refresh_builds_and_rebuild_catches_changes_made_outside_the_app(cli, engine) -> None:
+    assert cli("demo", "--contacts", "60", "--seed", "3").exit_code == 0
+    refreshed = cli("summaries", "refresh")
+    assert refreshed.exit_code == 0, refreshed.output
+    assert "purchases up to date" in refreshed.output and "baskets up to date" in refreshed.output
+    assert _scalar(engine, SUMMARY_REVENUE_SQL) == _scalar(engine, REVENUE_SQL)
+    assert _scalar(engine, "SELECT sum(orders) FROM basket_counts WHERE kind = 'orders'") == \
+        _scalar(engine, BASKET_ORDERS_SQL)
+
+    # A price typed straight into the database writes no audit entry: a refresh cannot see it...
+    with engine.begin() as connection:
+        connection.execute(text(
+            "UPDATE order_lines SET unit_price = unit_price + 100 "
+            f"WHERE id = (SELECT min(l.id) FROM {SOLD_LINES})"))
+    before = _scalar(engine, SUMMARY_REVENUE_SQL)
+    assert cli("summaries", "refresh").exit_code == 0
+    assert _scalar(engine, SUMMARY_REVENUE_SQL) == before != _scalar(engine, REVENUE_SQL)
+    # ...a rebuild recomputes everything from the rows.
+    rebuilt = cli("summaries", "rebuild")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "Rebuilt purchases" in rebuilt.output and "Rebuilt baskets" in rebuilt.output
+    assert _scalar(engine, SUMMARY_REVENUE_SQL) == _scalar(engine, REVENUE_SQL)

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from core import backup as backup_module
+from core.analytics import basket_summary, purchases, summaries
 from core.backup_sums import table_sums
 from core.demo import generate_demo
 from core.models import (
@@ -55,6 +56,9 @@ def fill_every_table(engine: Engine) -> None:
                          ConversationMessage(conversation_id=conversation.id, role="user",
                                              content="revenue this year", payload={"n": 1.5})])
         session.commit()
+        # The analytics' summary tables (and their state) are built on first read: build them now.
+        for summary in (purchases.SUMMARY, basket_summary.SUMMARY):
+            summaries.refresh(session, summary)
 
 
 def sums(engine: Engine) -> dict:  # type: ignore[type-arg]

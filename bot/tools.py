@@ -247,12 +247,15 @@ def _activity(session: Session, user: User, args: ActivityArgs) -> Reply:
 
 
 def _propose(sink: ToolSink, propose: Callable[[], Reply]) -> str:
-    """Keep the proposal for the reply (one per answer: the person confirms one change at a time)."""
-    if sink.proposal is not None:
-        return "Error: a change is already proposed in this answer; the person must confirm it first."
+    """Keep the proposal for the reply (one per answer: the person confirms one change at a time).
+
+    The change is checked first (proposing writes nothing), so a refused one says why whatever the
+    order the model's parallel tool calls run in; only a valid second change meets "already"."""
     reply = propose()
     if reply.status != "needs_confirmation":
         return f"Not proposed: {reply.text}"
+    if sink.proposal is not None:
+        return "Error: a change is already proposed in this answer; the person must confirm it first."
     sink.proposal = reply
     return ("Proposed, NOT written. The person sees this summary and must confirm it:\n" + reply.text)
 

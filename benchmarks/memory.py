@@ -55,7 +55,8 @@ def _peak_mb(pid: int) -> float:
     return max(peaks, default=0.0)
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    """Wait until `crm serve` listens on `port` (fails at once if it exited): the e2e tests use it too."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -67,7 +68,8 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float =
     raise TimeoutError(f"crm serve did not listen on {port} within {timeout} s")
 
 
-def _wait_idle(page, timeout: float) -> None:  # type: ignore[no-untyped-def]
+def wait_idle(page, timeout: float = 30_000) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the app is connected and its script has finished running."""
     page.wait_for_selector("[data-testid=stApp][data-test-connection-state=CONNECTED]", timeout=timeout)
     page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)
 
@@ -82,18 +84,18 @@ def _visit_every_page(base_url: str, username: str, password: str, timeout_s: fl
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.set_default_timeout(timeout)
         page.goto(base_url)
-        _wait_idle(page, timeout)
+        wait_idle(page, timeout)
         page.get_by_role("textbox", name="Username").fill(username)
         page.get_by_role("textbox", name="Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
         page.locator("[data-testid=stSidebarNav]").wait_for()
-        _wait_idle(page, timeout)
+        wait_idle(page, timeout)
         links = page.locator("[data-testid=stSidebarNav] a")
         count = links.count()
         for index in range(count):
             links.nth(index).click()
             page.wait_for_timeout(300)
-            _wait_idle(page, timeout)
+            wait_idle(page, timeout)
         browser.close()
     return count
 
@@ -111,7 +113,7 @@ def bench(url: str, username: str, password: str, timeout_s: float = 300) -> Res
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     try:
-        _wait_for_port(port, process)
+        wait_for_port(port, process)
         pages = _visit_every_page(f"http://127.0.0.1:{port}", username, password, timeout_s)
         peak = _peak_mb(process.pid)
     finally:

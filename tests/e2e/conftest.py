@@ -7,12 +7,12 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from benchmarks.memory import wait_for_port, wait_idle  # noqa: F401  (the e2e tests import wait_idle from here)
 from core.db import make_engine
 from core.migrate import upgrade
 from tests.conftest import insert_user
@@ -37,18 +37,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"crm serve exited with {process.returncode}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.3)
-    raise TimeoutError(f"crm serve did not listen on {port} within {timeout}s")
 
 
 @pytest.fixture
@@ -104,7 +92,3 @@ def page() -> Iterator:  # type: ignore[type-arg]
         browser.close()
 
 
-def wait_idle(page) -> None:  # type: ignore[no-untyped-def]
-    """Wait until the app is connected and its script has finished running."""
-    page.wait_for_selector("[data-testid=stApp][data-test-connection-state=CONNECTED]")
-    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]")

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, delete, false, func, insert, or_, select, true
+from sqlalchemy import ColumnElement, Connection, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -33,7 +33,7 @@ from core.analytics.basket import co_occurrence
 from core.analytics.loaders import read_frame
 from core.models import BasketCount, BasketOrder, Order, OrderLine, Product, User
 from core.models.base import NOT_SOLD_ORDER_STATUSES
-from core.services.permissions import team_member_ids
+from core.services.permissions import owner_visible_clause
 
 NAME = "baskets"
 UNCATEGORISED = "Uncategorised"  # as the dashboard names a product without a category
@@ -240,15 +240,8 @@ def _json_lists(lines: pd.DataFrame, column: str) -> list[str]:
 
 
 def owners_visible_to(user: User | None) -> ColumnElement[bool]:
-    """The owners whose orders `user` may see, as `visible_clause` decides for orders (0 = unowned)."""
-    owner = BasketCount.owner_id
-    if user is None or not user.active:
-        return false()
-    if user.role == "admin":
-        return true()
-    if user.role == "manager":
-        return or_(owner == 0, owner.in_(team_member_ids(user)))
-    return owner == user.id
+    """The owners whose orders `user` may see, by the rule every read follows (0 = unowned)."""
+    return owner_visible_clause(user, func.nullif(BasketCount.owner_id, 0))
 
 
 def counts_frame(session: Session, user: User | None) -> pd.DataFrame:

@@ -6,11 +6,13 @@ SQL text from user input.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     CompoundSelect,
     Date,
@@ -19,6 +21,7 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    bindparam,
     false,
     func,
     not_,
@@ -68,6 +71,41 @@ def condition(column: Column[Any], op: str, value: Any) -> ColumnElement[bool]:
         pattern = f"%{text}%" if op == "contains" else f"{text}%"
         return func.lower(column).like(pattern, escape="\\")
     return _comparison(column, op, _coerce(column, value))
+
+
+def bound_condition(column: Column[Any], op: str, value: Any, name: str
+                    ) -> tuple[ColumnElement[bool], tuple[Any, ...], dict[str, Any]]:
+    """`condition` with the value as named bound parameters: (clause, shape, values).
+
+    Two filters with the same shape give the same clause, so a caller can build its statement
+    once per shape and run it with each filter's values (SQLAlchemy then reuses the compiled SQL).
+    The value is checked and coerced exactly as `condition` does.
+    """
+    if op in ("is empty", "is not empty"):
+        return condition(column, op, value), (op,), {}
+    if op in ("in", "not in"):
+        values = [_coerce(column, item) for item in _as_list(value)]
+        clause = column.in_(bindparam(name, expanding=True, type_=column.type))
+        return (not_(clause) if op == "not in" else clause), (op,), {name: values}
+    if op == "between":
+        items = _as_list(value)
+        low, high = items[:2] if len(items) >= 2 else (None, None)
+        if low is None or high is None:
+            raise ValidationError.single("value", "between needs two values, e.g. [10, 20]")
+        clause = column.between(_bound(f"{name}_low", column), _bound(f"{name}_high", column))
+        return clause, (op,), {f"{name}_low": _coerce(column, low), f"{name}_high": _coerce(column, high)}
+    if op in ("contains", "starts with"):
+        text = _escape_like(_no_nul(str(value)).lower())
+        pattern = f"%{text}%" if op == "contains" else f"{text}%"
+        return func.lower(column).like(bindparam(name), escape="\\"), (op,), {name: pattern}
+    coerced = _coerce(column, value)
+    if coerced is None and op in ("=", "!="):
+        return _comparison(column, op, None), (op, None), {}
+    return _comparison(column, op, _bound(name, column)), (op,), {name: coerced}
+
+
+def _bound(name: str, column: Column[Any]) -> BindParameter[Any]:
+    return bindparam(name, type_=column.type)
 
 
 def _comparison(column: Column[Any], op: str, value: Any) -> ColumnElement[bool]:
@@ -146,23 +184,54 @@ def _escape_like(text: str) -> str:
 MAX_PREFIX = 1_000  # characters: names and titles hold at most 300
 
 
-def prefix_match(column: Any, prefix: str) -> ColumnElement[bool]:
+def prefix_match(column: Any, prefix: str | BoundPrefix) -> ColumnElement[bool]:
     """lower(column) starts with `prefix`, written so the lower(column) index serves it.
 
     A range (>= prefix and < the next prefix) is a scan of that index on SQLite and PostgreSQL;
-    the LIKE keeps the match exact whatever the collation puts inside the range.
+    the LIKE keeps the match exact whatever the collation puts inside the range. A `BoundPrefix`
+    gives the same clause with the prefix as bound parameters (a statement built once per shape).
     """
-    prefix = prefix.replace("\x00", "")  # typed into a search box: nothing stored holds one
-    if len(prefix) > MAX_PREFIX:  # longer than any name; SQLite refuses LIKE patterns over 50 kB
+    word = prefix if isinstance(prefix, BoundPrefix) else BoundPrefix.of(prefix, "prefix")
+    if word.kind == "never":
         return false()
+    parts = word.parts(bound=isinstance(prefix, BoundPrefix))
+    starts = func.lower(column).like(parts["like"], escape="\\")
+    if word.kind == "like":  # no next prefix: the LIKE alone
+        return starts
     lowered = func.lower(column)
-    if not prefix or ord(prefix[-1]) >= 0x10FFFF:  # no next prefix: the LIKE alone
-        return condition(column, "starts with", prefix)
-    upper_bound = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return and_(lowered >= prefix, lowered < upper_bound, condition(column, "starts with", prefix))
+    return and_(lowered >= parts["low"], lowered < parts["high"], starts)
 
 
-def live_prefix_ids(model: Any, fields: tuple[str, ...], word: str, carried: Any = (),
+@dataclass(frozen=True)
+class BoundPrefix:
+    """A search word as named bound parameters: `kind` says which clause it needs ("range": an
+    index range and a LIKE; "like": the LIKE alone, no next prefix exists; "never": longer than
+    anything stored) and `values` are the parameters' values."""
+
+    name: str
+    kind: str
+    values: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @classmethod
+    def of(cls, prefix: str, name: str) -> BoundPrefix:
+        prefix = prefix.replace("\x00", "")  # typed into a search box: nothing stored holds one
+        if len(prefix) > MAX_PREFIX:  # longer than any name; SQLite refuses LIKE patterns over 50 kB
+            return cls(name, "never")
+        values = {f"{name}_like": _escape_like(prefix.lower()) + "%"}
+        if not prefix or ord(prefix[-1]) >= 0x10FFFF:
+            return cls(name, "like", values)
+        values[f"{name}_low"] = prefix
+        values[f"{name}_high"] = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return cls(name, "range", values)
+
+    def parts(self, *, bound: bool) -> dict[str, Any]:
+        """like, low, high: bound parameters, or (bound False) the values themselves."""
+        names = {part: f"{self.name}_{part}" for part in ("like", "low", "high")}
+        return {part: bindparam(key) if bound else self.values[key]
+                for part, key in names.items() if key in self.values}
+
+
+def live_prefix_ids(model: Any, fields: tuple[str, ...], word: str | BoundPrefix, carried: Any = (),
                     repeats: bool = False) -> CompoundSelect:
     """The ids (and `carried` columns) of live rows where one of `fields` starts with `word`
     (case-insensitive); with `repeats`, a row matching two fields comes twice (UNION ALL: no

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal, or_, select
 from sqlmodel import Session
 
 from core.errors import ValidationError
-from core.models import ENTITIES, Company, Contact, Pipeline, Product, Stage, User
-from core.query.filters import Filter, condition, live_prefix_ids, prefix_match
-from core.services import custom_fields
-from core.services.permissions import reads_every_row, visible_clause
+from core.models import ENTITIES, Company, Contact, CustomFieldDefinition, Pipeline, Product, Stage, User
+from core.query.filters import BoundPrefix, Filter, bound_condition, live_prefix_ids, prefix_match
+from core.services.permissions import reads_every_row, visible_clause, visible_key
+from core.services.statements import kept
 
 # Foreign key -> (label column name in grids, table, column shown).
 LOOKUPS: dict[str, tuple[str, type[Any], str]] = {
@@ -83,38 +84,109 @@ def list_page(
     Counting stops at `count_cap` rows (None: count them all), so a page of a million-row table
     opens as fast as one of a thousand; the grid then says "10,000+" and offers the exact count.
     """
-    columns = _select(session, entity)
-    base = _filtered(session, user, entity, filters or [], search, deleted, columns)
+    query = _query(session, user, entity, filters or [], search, deleted)
+    sort_key = tuple(sort or ())
     model = ENTITIES[entity]
-    every_row = reads_every_row(user, model) and not filters
-    matches = _search_ids(entity, search, deleted, streamed=True) if every_row else None
-    if matches is not None:  # the ids of the search's index ranges are the rows: count them alone
-        total = _count_ids(session, matches, count_cap)
+    streamed = reads_every_row(user, model) and not filters and _indexed_search(entity, search, deleted)
+    params = {**query.params, "cap": (count_cap or 0) + 1}
+    if streamed:  # the ids of the search's index ranges are the rows: count them alone
+        counting = query.statement(("count ids", count_cap is None), lambda: _count_ids(query, count_cap))
     else:
-        total = _count(session, base, model, filters or [], count_cap)
+        counting = query.statement(("count", count_cap is None), lambda: _count(query, count_cap))
+    total = int(session.scalar(counting, params) or 0)
     exact = count_cap is None or total <= count_cap
     pages = max(1, math.ceil(total / page_size))
     page = min(max(1, page), pages)
-    skip, joins, ids = (page - 1) * page_size, _uses_labels(filters or [], sort), None
-    if _indexed_search(entity, search, deleted) and _dense(session, model, total, skip + page_size):
-        base = _filtered(session, user, entity, filters or [], search, deleted, columns, ordered_scan=True)
-    elif matches is not None:
-        ids = _searched_page_ids(entity, search, sort or [], skip, page_size)
-    query = _page_rows(session, entity, columns, base, sort, skip, page_size, joins, ids)
-    return Page(_frame(session, entity, query), min(total, count_cap or total), page, page_size, exact)
+    params.update(skip=(page - 1) * page_size, size=page_size)
+    rows = None
+    if _indexed_search(entity, search, deleted) and _dense(session, model, total, params["skip"] + page_size):
+        rows = query.statement(("dense page", sort_key), lambda: _page_rows(
+            session, query, query.select(session, ordered_scan=True), sort_key))
+    elif streamed:
+        rows = query.statement(("searched page", sort_key), lambda: _searched_page(session, query, sort_key))
+    if rows is None:
+        rows = query.statement(("page", sort_key), lambda: _page_rows(session, query, query.base, sort_key))
+    return Page(_frame(session, rows, params), min(total, count_cap or total), page, page_size, exact)
 
 
-def _page_rows(
-    session: Session,
-    entity: str,
-    columns: Select[Any],
-    query: Select[Any],
-    sort: list[tuple[str, bool]] | None,
-    skip: int,
-    size: int,
-    joins: bool,
-    ids: Any = None,
-) -> Select[Any]:
+# ---- statements built once per shape ---------------------------------------------------------------
+
+
+@dataclass
+class _Query:
+    """The rows of `entity` a reader may see that pass filters and search: a statement kept per
+    shape (`key`), the values of its parameters, and what it was built from."""
+
+    entity: str
+    key: Hashable | None  # None: not kept (a saved segment's definition can change)
+    columns: Select[Any]
+    clauses: list[ColumnElement[bool]]
+    words: list[BoundPrefix]
+    deleted: bool
+    labels: bool  # a filter reads a lookup label: counting needs the joins
+    params: dict[str, Any]
+    visible: Callable[[], ColumnElement[bool]]
+
+    def statement(self, variant: Hashable, build: Callable[[], Any]) -> Any:
+        return kept(None if self.key is None else (self.key, variant), build)
+
+    @property
+    def base(self) -> Select[Any]:
+        return self.statement("base", lambda: self.select(None))
+
+    def select(self, session: Session | None, ordered_scan: bool = False) -> Select[Any]:
+        model = ENTITIES[self.entity]
+        state = model.deleted_at.is_not(None) if self.deleted else model.deleted_at.is_(None)
+        query = self.columns.where(state, self.visible(), *self.clauses)
+        if self.words:
+            query = query.where(_search_clause(self.entity, self.words, self.deleted or ordered_scan))
+        return query
+
+
+def _query(session: Session, user: User, entity: str, filters: list[Filter], search: str | None,
+           deleted: bool) -> _Query:
+    """The filters and search bound as parameters, and the shape they make (see `_kept`)."""
+    model = ENTITIES[entity]
+    names = _custom_names(session, entity)
+    columns = kept(("columns", entity, names), lambda: _select(session, entity, names))
+    clauses, shapes, params = [], [], {}
+    cacheable = True
+    for number, item in enumerate(filters):
+        if item.field == "segment":
+            clauses.append(_in_segment(session, user, model, item))
+            cacheable = False
+            continue
+        clause, shape, values = bound_condition(_column(session, entity, columns, item.field), item.op,
+                                                item.value, f"filter_{number}")
+        clauses.append(clause)
+        shapes.append((item.field, *shape))
+        params.update(values)
+    typed = (search or "").lower().split()
+    words = [BoundPrefix.of(word, f"word_{number}") for number, word in enumerate(typed)]
+    for word in words:
+        params.update(word.values)
+    reader = visible_key(user, model)
+    kinds = tuple(word.kind for word in words)
+    key = (entity, names, reader, tuple(shapes), kinds, deleted) if cacheable else None
+    return _Query(entity, key, columns, clauses, words, deleted, _uses_labels(filters, None), params,
+                  lambda: visible_clause(user, model))
+
+
+def _custom_names(session: Session, entity: str) -> tuple[str, ...]:
+    """The names of the entity's custom fields, in their order (one small query, no ORM objects)."""
+    if not ENTITIES[entity].has_custom_fields:
+        return ()
+    return tuple(session.scalars(kept("custom field names", _custom_names_select), {"entity": entity}))
+
+
+def _custom_names_select() -> Select[Any]:
+    table = CustomFieldDefinition.__table__  # type: ignore[attr-defined]
+    return (select(table.c.name).where(table.c.entity == bindparam("entity"), table.c.deleted_at.is_(None))
+            .order_by(table.c.position, table.c.id))
+
+
+def _page_rows(session: Session, query: _Query, filtered: Select[Any], sort: tuple[tuple[str, bool], ...],
+               ids: Any = None) -> Select[Any]:
     """The rows of one page, found in two steps (a "deferred join").
 
     First the ids of the page: filter, sort, offset and limit on the id alone, which an index of
@@ -123,14 +195,16 @@ def _page_rows(
     result is the same rows in the same order as the one-step query: the sort ends with the id.
     `ids`, when given, is that first step already (a search's page from the name indexes).
     """
-    model = ENTITIES[entity]
+    model = ENTITIES[query.entity]
+    joins = query.labels or _uses_labels([], list(sort))
     if ids is None:
-        order = _order(session, entity, query, sort)
+        order = _order(session, query.entity, filtered, sort)
         # PostgreSQL drops an unused outer join, but only after choosing its plan: with the lookup
         # joins in, it sorted every contact of the city where the index gives them in order.
-        ids = query.with_only_columns(model.id) if joins else select(model.id).where(query.whereclause)
-        ids = ids.order_by(*order).offset(skip).limit(size)
-    return _sorted(session, entity, columns.where(model.id.in_(ids.scalar_subquery())), sort)
+        ids = filtered.with_only_columns(model.id) if joins else select(model.id).where(filtered.whereclause)
+        ids = ids.order_by(*order).offset(bindparam("skip")).limit(bindparam("size"))
+    page = query.columns.where(model.id.in_(ids.scalar_subquery()))
+    return _sorted(session, query.entity, page, list(sort))
 
 
 def _uses_labels(filters: list[Filter], sort: list[tuple[str, bool]] | None) -> bool:
@@ -149,8 +223,8 @@ def list_all(
     sort: list[tuple[str, bool]] | None = None,
 ) -> pd.DataFrame:
     """Every matching row (for downloads of the current view), up to MAX_EXPORT_ROWS."""
-    base = _filtered(session, user, entity, filters or [], search, False)
-    return _frame(session, entity, _sorted(session, entity, base, sort).limit(MAX_EXPORT_ROWS))
+    base = filtered_select(session, user, entity, filters or [], search)
+    return _frame(session, _sorted(session, entity, base, sort).limit(MAX_EXPORT_ROWS), {})
 
 
 def grid_columns(session: Session, entity: str) -> list[str]:
@@ -161,13 +235,11 @@ def grid_columns(session: Session, entity: str) -> list[str]:
         if column.name in HIDDEN_COLUMNS:
             continue
         names.append(LOOKUPS[column.name][0] if column.name in LOOKUPS else column.name)
-    if model.has_custom_fields:
-        names += [d.name for d in custom_fields.definitions(session, entity)]
-    return names
+    return names + list(_custom_names(session, entity))
 
 
-def _select(session: Session, entity: str) -> Select[Any]:
-    """SELECT fields, lookup labels (outer joins) and custom fields of `entity`."""
+def _select(session: Session, entity: str, custom: tuple[str, ...]) -> Select[Any]:
+    """SELECT fields, lookup labels (outer joins) and the custom fields named `custom` of `entity`."""
     model = ENTITIES[entity]
     selected: list[Any] = []
     joins = []
@@ -181,7 +253,7 @@ def _select(session: Session, entity: str) -> Select[Any]:
             joins.append((alias, column == alias.c.id))
         else:
             selected.append(column)
-    selected += [expr.label(name) for name, expr in _custom_columns(session, entity).items()]
+    selected += [model.custom[name].as_string().label(name) for name in custom]
     query = select(*selected).select_from(model)
     for alias, on in joins:
         query = query.outerjoin(alias, on)
@@ -196,83 +268,50 @@ def _lookup_table(key: str) -> Any:
     return target.__table__.alias(f"lk_{label}")
 
 
-def _custom_columns(session: Session, entity: str) -> dict[str, Any]:
-    model = ENTITIES[entity]
-    if not model.has_custom_fields:
-        return {}
-    return {d.name: model.custom[d.name].as_string() for d in custom_fields.definitions(session, entity)}
-
-
-def filtered_select(session: Session, user: User, entity: str, filters: list[Filter]) -> Select[Any]:
+def filtered_select(session: Session, user: User, entity: str, filters: list[Filter],
+                    search: str | None = None) -> Select[Any]:
     """The rows of `entity` the user may see that pass `filters`, as the grids compile them
-    (automation rules use it too, so a rule's conditions mean what the same filter means in a view)."""
-    return _filtered(session, user, entity, filters, None, False)
+    (automation rules use it too, so a rule's conditions mean what the same filter means in a view),
+    with the values in the statement."""
+    query = _query(session, user, entity, filters, search, False)
+    return query.base.params(query.params) if query.params else query.base
 
 
-def _filtered(
-    session: Session,
-    user: User,
-    entity: str,
-    filters: list[Filter],
-    search: str | None,
-    deleted: bool,
-    columns: Select[Any] | None = None,
-    ordered_scan: bool = False,
-) -> Select[Any]:
-    model = ENTITIES[entity]
-    state = model.deleted_at.is_not(None) if deleted else model.deleted_at.is_(None)
-    columns = _select(session, entity) if columns is None else columns
-    query = columns.where(state, visible_clause(user, model))
-    for item in filters:
-        if item.field == "segment":
-            query = query.where(_in_segment(session, user, model, item))
-            continue
-        query = query.where(condition(_column(session, entity, query, item.field), item.op, item.value))
-    if search and search.strip():
-        query = query.where(_search_clause(entity, search.strip(), deleted or ordered_scan))
-    return query
-
-
-def _count(
-    session: Session, query: Select[Any], model: type[Any], filters: list[Filter], cap: int | None
-) -> int:
+def _count(query: _Query, cap: int | None) -> Select[Any]:
     """Count matching rows (at most cap + 1), without the lookup joins when no filter needs them.
 
     The joins only add labels; counting a million rows through them costs several times more.
     """
-    if _uses_labels(filters, None):
-        rows = select(literal(1)).select_from(query.subquery())
+    model = ENTITIES[query.entity]
+    if query.labels:
+        rows = select(literal(1)).select_from(query.base.subquery())
     else:
-        rows = select(literal(1)).select_from(model).where(query.whereclause)
+        rows = select(literal(1)).select_from(model).where(query.base.whereclause)
     if cap is not None:
-        rows = rows.limit(cap + 1)
-    return int(session.scalar(select(func.count()).select_from(rows.subquery())) or 0)
+        rows = rows.limit(bindparam("cap"))
+    return select(func.count()).select_from(rows.subquery())
 
 
-def _count_ids(session: Session, ids: Any, cap: int | None) -> int:
-    rows = ids.subquery()
-    counted = select(rows.c.id) if cap is None else select(rows.c.id).limit(cap + 1)
-    return int(session.scalar(select(func.count()).select_from(counted.subquery())) or 0)
+def _count_ids(query: _Query, cap: int | None) -> Select[Any]:
+    rows = _search_ids(query, streamed=True).subquery()
+    counted = select(rows.c.id) if cap is None else select(rows.c.id).limit(bindparam("cap"))
+    return select(func.count()).select_from(counted.subquery())
 
 
-def _search_ids(
-    entity: str, search: str | None, deleted: bool, carried: tuple[str, ...] = (), streamed: bool = False
-) -> Any:
-    """The ids (and the `carried` columns) of the live rows matching every word of `search`, read
-    from the prefix indexes alone; None when the entity's search has no such indexes.
+def _search_ids(query: _Query, carried: tuple[str, ...] = (), streamed: bool = False) -> Any:
+    """The ids (and the `carried` columns) of the live rows matching every word of the search,
+    read from the prefix indexes alone.
 
     No row is read: counting 10,000 matches through their rows cost three times as much, and
     PostgreSQL looked up every match to sort them by id. `streamed` (for counting): a DISTINCT over
     a UNION ALL, which a capped count stops reading at the cap (half the time at 22,000 matches).
     """
-    words = (search or "").lower().split()
-    if not words or deleted or entity not in LIVE_PREFIX_INDEXED:
-        return None
-    model = ENTITIES[entity]
-    fields = SEARCH_FIELDS[entity]
+    model = ENTITIES[query.entity]
+    fields = SEARCH_FIELDS[query.entity]
     carried_columns = [model.__table__.c[name] for name in carried]
-    first = live_prefix_ids(model, fields, words[0], carried_columns, repeats=streamed).subquery()
-    others = [first.c.id.in_(live_prefix_ids(model, fields, word)) for word in words[1:]]
+    first_word, *other_words = query.words
+    first = live_prefix_ids(model, fields, first_word, carried_columns, repeats=streamed).subquery()
+    others = [first.c.id.in_(live_prefix_ids(model, fields, word)) for word in other_words]
     ids = select(first.c.id, *[first.c[name] for name in carried]).where(*others)
     return ids.distinct() if streamed else ids
 
@@ -296,24 +335,23 @@ def _dense(session: Session, model: Any, matches: int, needed: int) -> bool:
     """
     if matches == 0 or session.get_bind().dialect.name != "sqlite":
         return False
-    rows = session.scalar(select(func.max(model.id))) or 0  # about the table's size: one index lookup
+    highest = kept(("highest id", model.__tablename__), lambda: select(func.max(model.__table__.c.id)))
+    rows = session.scalar(highest) or 0  # about the table's size: one index lookup
     return needed * rows / matches <= SCAN_LIMIT
 
 
-def _searched_page_ids(entity: str, search: str | None, sort: list[tuple[str, bool]], skip: int,
-                       size: int) -> Any:
-    """The ids of a page of search results sorted by plain columns, from the prefix indexes (which
-    hold the contacts grid's sort: last name, first name, id); None when the sort needs more."""
-    table = ENTITIES[entity].__table__
+def _searched_page(session: Session, query: _Query, sort: tuple[tuple[str, bool], ...]) -> Any:
+    """The rows of a page of search results sorted by plain columns, their ids taken from the
+    prefix indexes (which hold the contacts grid's sort: last name, first name, id); None when the
+    sort needs more than the indexes hold."""
+    table = ENTITIES[query.entity].__table__
     names = tuple(dict.fromkeys(name for name, _ in sort if name != "id"))
     if any(name not in table.c for name in names):
         return None
-    matches = _search_ids(entity, search, False, names)
-    if matches is None:
-        return None
-    rows = matches.subquery()
+    rows = _search_ids(query, names).subquery()
     order = [rows.c[name].desc() if descending else rows.c[name].asc() for name, descending in sort]
-    return select(rows.c.id).order_by(*order, rows.c.id).offset(skip).limit(size)
+    ids = select(rows.c.id).order_by(*order, rows.c.id).offset(bindparam("skip")).limit(bindparam("size"))
+    return _page_rows(session, query, query.base, sort, ids)
 
 
 def _in_segment(session: Session, user: User, model: Any, item: Filter) -> ColumnElement[bool]:
@@ -327,12 +365,11 @@ def _in_segment(session: Session, user: User, model: Any, item: Filter) -> Colum
     return ~members if item.op in ("!=", "not in") else members
 
 
-def _search_clause(entity: str, text: str, as_or: bool = False) -> ColumnElement[bool]:
+def _search_clause(entity: str, words: list[BoundPrefix], as_or: bool = False) -> ColumnElement[bool]:
     """Every word must start one of the search fields: "ros mar" finds Maria Rossi. As a union of
     index ranges where the entity has them, else (or `as_or`: the trash, a dense search) an OR."""
     model = ENTITIES[entity]
     fields = SEARCH_FIELDS.get(entity, ())
-    words = text.lower().split()
     if entity in LIVE_PREFIX_INDEXED and not as_or:
         return and_(*[model.id.in_(live_prefix_ids(model, fields, word)) for word in words])
     return and_(*[or_(*(prefix_match(getattr(model, f), word) for f in fields)) for word in words])
@@ -354,7 +391,7 @@ def _sorted(
 
 
 def _order(
-    session: Session, entity: str, query: Select[Any], sort: list[tuple[str, bool]] | None
+    session: Session, entity: str, query: Select[Any], sort: Any
 ) -> list[Any]:
     """ORDER BY terms for `sort` on the columns of `query`, ending with the id (a total order)."""
     order = []
@@ -364,7 +401,15 @@ def _order(
     return [*order, ENTITIES[entity].id]
 
 
-def _frame(session: Session, entity: str, query: Select[Any]) -> pd.DataFrame:
-    result = session.execute(query)
-    frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+def _frame(session: Session, query: Select[Any], params: dict[str, Any]) -> pd.DataFrame:
+    """The rows as a frame indexed by id. Built from one list per column: the same frame (same
+    dtypes) as from the list of rows, in a fraction of the time pandas takes to transpose them."""
+    result = session.execute(query, params)
+    keys = list(result.keys())
+    rows = result.fetchall()
+    if rows and len(set(keys)) == len(keys):
+        frame = pd.DataFrame(dict(zip(keys, (list(values) for values in zip(*rows, strict=True)),
+                                      strict=True)), copy=False)
+    else:
+        frame = pd.DataFrame(rows, columns=keys)
     return frame.set_index("id", drop=False) if "id" in frame else frame

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select, union
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -41,9 +41,10 @@ from core.models import (
     User,
 )
 from core.models.base import NOT_SOLD_ORDER_STATUSES
-from core.query.filters import live_prefix_ids, prefix_match
-from core.services.permissions import visible_clause
+from core.query.filters import BoundPrefix, live_prefix_ids, prefix_match
+from core.services.permissions import visible_clause, visible_key
 from core.services.records import get_record
+from core.services.statements import kept
 
 TIMELINE_LIMIT = 200
 LIST_LIMIT = 200
@@ -294,24 +295,35 @@ CONTACT_NAME_FIELDS = ("last_name", "first_name", "email")
 def search_contacts(session: Session, user: User, text: str, limit: int = 20) -> list[Match]:
     """Visible contacts whose first name, last name or email starts with each word of `text`,
     the first `limit` by last name, first name, id."""
-    words = text.replace("\x00", "").lower().split()  # no stored name holds a NUL
+    words = [BoundPrefix.of(word, f"word_{number}")  # no stored name holds a NUL
+             for number, word in enumerate(text.replace("\x00", "").lower().split())]
     if not words:
         return []
+    key = ("record picker", visible_key(user, Contact), tuple(word.kind for word in words))
+    query = kept(key, lambda: _picker_select(user, words))
+    params = {"limit": limit}
+    for word in words:
+        params.update(word.values)
+    return [Match(row.id, f"{row.name} · {row.email}" if row.email else row.name)
+            for row in session.execute(query, params)]
+
+
+def _picker_select(user: User, words: list[BoundPrefix]) -> Select[Any]:
+    """The record picker's statement for words of this shape (values bound: built once per shape).
+
+    The first `limit` of each field's matches for the first word, then the first `limit` of those:
+    the same names as sorting every match, but each field's share is sorted from its own
+    lower(field) index (which holds the names), never the 15,000 rows a common prefix matches."""
     order = (Contact.last_name, Contact.first_name, Contact.id)
     others = [Contact.id.in_(live_prefix_ids(Contact, CONTACT_NAME_FIELDS, w)) for w in words[1:]]
-    # The first `limit` of each field's matches for the first word, then the first `limit` of
-    # those: the same names as sorting every match, but each field's share is sorted from its own
-    # lower(field) index (which holds the names), never the 15,000 rows a common prefix matches.
     firsts = [select(Contact.id).where(Contact.deleted_at.is_(None), visible_clause(user, Contact),
                                        prefix_match(getattr(Contact, field), words[0]), *others)
-              .order_by(*order).limit(limit).subquery()
+              .order_by(*order).limit(bindparam("limit")).subquery()
               for field in CONTACT_NAME_FIELDS]
     candidates = union(*[select(first.c.id) for first in firsts])
     name = full_name(Contact)
-    query = (select(Contact.id, name.label("name"), Contact.email)
-             .where(Contact.id.in_(candidates)).order_by(*order).limit(limit))
-    return [Match(row.id, f"{row.name} · {row.email}" if row.email else row.name)
-            for row in session.execute(query)]
+    return (select(Contact.id, name.label("name"), Contact.email)
+            .where(Contact.id.in_(candidates)).order_by(*order).limit(bindparam("limit")))
 
 
 def search_companies(session: Session, user: User, text: str, limit: int = 20) -> list[Match]:

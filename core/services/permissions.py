@@ -10,6 +10,7 @@ managers and admins, settings (pipelines, custom fields, rules, users) by admins
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, or_, select, true
@@ -58,6 +59,16 @@ def visible_clause(user: User, model: type[Editable]) -> ColumnElement[bool]:
     if reads_every_row(user, model):
         return true()
     return owner_visible_clause(user, getattr(model, model.owner_field))
+
+
+def visible_key(user: User, model: type[Editable]) -> Hashable:
+    """What of `user` decides `visible_clause(user, model)`: equal keys, equal clauses. A statement
+    kept for reuse (core.services.statements) holds it in its key."""
+    if user is None or not user.active:
+        return "nobody"
+    if reads_every_row(user, model):
+        return "every row"
+    return (user.role, user.id, user.team)
 
 
 def owner_visible_clause(user: User, owner: Any) -> ColumnElement[bool]:

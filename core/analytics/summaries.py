@@ -17,6 +17,16 @@ row (entity, entity_id), so a summary folds the audit rows above its mark togeth
 rows of its own source tables. An UPDATE typed into the database by hand bypasses the audit log:
 `crm summaries rebuild` (or `rebuild`) recomputes from scratch.
 
+A refresh never commits, flushes or rolls back the caller's session: it runs in its own connection
+and transaction, on the caller's engine, and sees committed data only (a service that wrote
+something and then reads a dashboard keeps its write pending, to commit or roll back as it
+chooses). One exception, on SQLite: a caller whose transaction has already written holds the
+database's write lock, which a second connection would wait for in vain. Such a refresh runs in the
+caller's transaction instead, inside a savepoint: it folds the caller's uncommitted rows too, and
+the summary is committed or rolled back with them (a failed fold rolls back to the savepoint only).
+Changes still pending in the session (not flushed) are not the database's yet: they are neither
+flushed nor folded, and fold in at the next refresh after their commit.
+
 PostgreSQL hands out ids before commit, so a transaction that commits late can add a row with an id
 below a mark already taken. The ids missing below a new mark are kept as "gaps" and looked at again
 by the next folds for GAP_SECONDS; on SQLite, writers are serialised and this cannot happen.
@@ -27,10 +37,11 @@ from __future__ import annotations
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection, Engine, select, text, update
 from sqlmodel import Session
 
 from core.analytics.version import data_version
@@ -91,28 +102,20 @@ def register(summary: Summary) -> Summary:
 
 
 def refresh(session: Session, summary: Summary) -> bool:
-    """Bring `summary` up to date with the data, building it on first use; True when anything was
-    folded or built. Commits the session."""
-    version = data_version(session)
-    state = _state(session.connection(), summary.name)
-    if state is not None and state["data_version"] == version:
-        return False
-    return _locked_refresh(session, summary, version, rebuild=False)
+    """Bring `summary` up to date with the committed data, building it on first use; True when
+    anything was folded or built. The caller's session is left as it was (see the module notes)."""
+    with _refresh_connection(session) as connection:
+        version = data_version(connection)
+        state = _state(connection, summary.name)
+        if state is not None and state["data_version"] == version:
+            return False
+        return _locked_refresh(connection, summary, version, rebuild=False)
 
 
 def rebuild(session: Session, summary: Summary) -> None:
     """Recompute `summary` from scratch (after a change made outside the services)."""
-    _locked_refresh(session, summary, data_version(session), rebuild=True)
-
-
-def rebuild_all(session: Session) -> dict[str, float]:
-    """Rebuild every registered summary; seconds each took."""
-    took = {}
-    for name, summary in REGISTRY.items():
-        began = time.perf_counter()
-        rebuild(session, summary)
-        took[name] = time.perf_counter() - began
-    return took
+    with _refresh_connection(session) as connection:
+        _locked_refresh(connection, summary, data_version(connection), rebuild=True)
 
 
 def chunks(keys: Iterable[int], size: int = CHUNK) -> Iterator[list[int]]:
@@ -149,29 +152,54 @@ def audited_ids(connection: Connection, new: NewRows, entities: Sequence[str]) -
 # ---- the transaction -------------------------------------------------------------------------------
 
 
-def _locked_refresh(session: Session, summary: Summary, version: str, *, rebuild: bool) -> bool:
-    if session.new or session.dirty or session.deleted:
-        session.flush()
-    connection = session.connection()
-    try:
-        _lock(connection, summary.name)  # held until the commit below
-        state = _state(connection, summary.name)
-        if state is not None and state["data_version"] == version and not rebuild:
-            session.commit()
-            return False  # another process refreshed it while we waited
-        highs = _highest_ids(connection, summary.tables)
-        marks = None if rebuild or state is None else state["marks"]
-        if marks is None or set(marks.get("ids", {})) != set(summary.tables):
-            summary.build(connection)
-            gaps: dict[str, list[list[float]]] = {table: [] for table in summary.tables}
-        else:
-            gaps = _fold(connection, summary, marks, highs)
-        _save_state(connection, summary.name, {"ids": highs, "gaps": gaps}, version)
-        session.commit()
-        return True
-    except BaseException:
-        session.rollback()
-        raise
+@contextmanager
+def _refresh_connection(session: Session) -> Iterator[Connection]:
+    """A connection in a transaction of its own, committed when the block ends (rolled back if it
+    raises); on SQLite, for a caller already holding the write lock, a savepoint of its transaction."""
+    if _holds_sqlite_write_lock(session):
+        connection = session.connection()
+        with connection.begin_nested():
+            yield connection
+        return
+    with _engine(session).begin() as connection:
+        yield connection
+
+
+def _holds_sqlite_write_lock(session: Session) -> bool:
+    """Whether the session's transaction has written to a SQLite database (and so holds its write
+    lock until it ends). The driver opens a transaction at the first write, never for a read."""
+    if session.get_bind().dialect.name != "sqlite" or not session.in_transaction():
+        return False
+    if _in_memory(session):
+        return True  # every connection of an in-memory database is the session's own
+    driver = session.connection().connection.dbapi_connection
+    return bool(getattr(driver, "in_transaction", False))
+
+
+def _in_memory(session: Session) -> bool:
+    return _engine(session).url.database in (None, "", ":memory:")
+
+
+def _engine(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
+def _locked_refresh(connection: Connection, summary: Summary, version: str, *, rebuild: bool) -> bool:
+    """Fold or build `summary` in `connection`'s transaction, serialised with other refreshes."""
+    _lock(connection, summary.name)  # held until the transaction ends
+    state = _state(connection, summary.name)
+    if state is not None and state["data_version"] == version and not rebuild:
+        return False  # another process refreshed it while we waited
+    highs = _highest_ids(connection, summary.tables)
+    marks = None if rebuild or state is None else state["marks"]
+    if marks is None or set(marks.get("ids", {})) != set(summary.tables):
+        summary.build(connection)
+        gaps: dict[str, list[list[float]]] = {table: [] for table in summary.tables}
+    else:
+        gaps = _fold(connection, summary, marks, highs)
+    _save_state(connection, summary.name, {"ids": highs, "gaps": gaps}, version)
+    return True
 
 
 def _fold(connection: Connection, summary: Summary, marks: dict[str, Any],

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlmodel import Session
 
 from core.config import today
@@ -45,7 +45,7 @@ QUERY_MODELS: tuple[type[Any], ...] = (
 
 
 
-def data_version(session: Session, models: Iterable[type[Any]] = VERSION_MODELS) -> str:
+def data_version(session: Session | Connection, models: Iterable[type[Any]] = VERSION_MODELS) -> str:
     """A cheap fingerprint of the data: the database, the business date and each table's highest id.
 
     Each `max(id)` is one primary-key index lookup, so this costs about a millisecond however large
@@ -55,5 +55,7 @@ def data_version(session: Session, models: Iterable[type[Any]] = VERSION_MODELS)
     """
     columns = [select(func.max(model.id)).scalar_subquery() for model in models]
     row = session.execute(select(*columns)).one()
-    database = session.get_bind().url.render_as_string(hide_password=True)
+    bind = session.get_bind() if isinstance(session, Session) else session
+    url = bind.url if isinstance(bind, Engine) else bind.engine.url
+    database = url.render_as_string(hide_password=True)
     return ":".join([database, today().isoformat(), *(str(value or 0) for value in row)])

@@ -34,6 +34,7 @@ from core.config import today
 from core.models import Contact, Order, OrderFact, OrderLine, Product, SummaryState, User
 from core.services.contacts import contacts as contact_service
 from core.services.orders import orders as order_service
+from core.services.records import batch
 from tests.conftest import insert_user
 
 STATUSES = ["paid"] * 6 + ["shipped"] * 3 + ["placed", "quote", "cancelled"]
@@ -260,3 +261,82 @@ def _rows(session: Session, table: str) -> list[tuple]:  # type: ignore[type-arg
 
     rows = session.execute(text(f"SELECT * FROM {table}")).all()
     return sorted(tuple(str(value) for value in row) for row in rows)
+
+
+# ---- a dashboard read inside a caller's unit of work ------------------------------------------------------
+
+
+def _committed(engine, first_name: str) -> int:  # type: ignore[no-untyped-def]
+    """Contacts of that first name another connection sees: what has been committed."""
+    from sqlalchemy import text
+
+    with engine.connect() as other:
+        return int(other.execute(text("SELECT count(*) FROM contacts WHERE first_name = :name"),
+                                 {"name": first_name}).scalar_one())
+
+
+def _pending_purchase(session: Session, admin: User, amount: float) -> Contact:
+    """A contact created through the service and a paid order of `amount`, flushed, not committed
+    (on SQLite the session now holds the write lock)."""
+    buyer = contact_service.create(session=session, user=admin,
+                                   data={"first_name": "Pending", "last_name": "Buyer"})
+    order = Order(order_number="PENDING", contact_id=buyer.id, owner_id=admin.id,
+                  ordered_at=datetime(2026, 6, 1), status="paid")
+    session.add(order)
+    session.flush()
+    session.add(OrderLine(order_id=order.id, product_id=session.scalar(select(Product.id)), quantity=1,
+                          unit_price=amount))
+    session.flush()
+    return buyer
+
+
+def test_a_dashboard_read_neither_commits_nor_loses_the_callers_write(session, shop, people, engine) -> None:
+    """A use case that wrote and then reads a dashboard before its commit: the read commits nothing;
+    the write is committed by the use case and then counted. On SQLite, whose write lock the caller
+    holds, the refresh runs in the caller's transaction and counts the pending order at once."""
+    admin = people["admin"]
+    before = dashboards.rfm_dashboard(session, admin).revenue
+    with batch(session):
+        _pending_purchase(session, admin, 100.0)
+        session.add(Contact(first_name="Unflushed", last_name="Buyer"))
+        cache.RESULTS.clear()
+        during = dashboards.rfm_dashboard(session, admin).revenue
+        assert _committed(engine, "Pending") == 0 and _committed(engine, "Unflushed") == 0
+        counts_pending = engine.dialect.name == "sqlite"
+        assert during == pytest.approx(before + 100.0 if counts_pending else before)
+    assert _committed(engine, "Pending") == 1 and _committed(engine, "Unflushed") == 1
+    cache.RESULTS.clear()
+    assert dashboards.rfm_dashboard(session, admin).revenue == pytest.approx(before + 100.0)
+    _check_everything(session, people, "after a write read by a dashboard before its commit")
+
+
+def test_a_write_rolled_back_after_a_dashboard_read_leaves_no_trace(session, shop, people, engine) -> None:
+    admin = people["admin"]
+    before = dashboards.rfm_dashboard(session, admin).revenue
+    with pytest.raises(RuntimeError), batch(session):
+        _pending_purchase(session, admin, 100.0)
+        cache.RESULTS.clear()
+        dashboards.rfm_dashboard(session, admin)
+        raise RuntimeError("the use case fails after reading the dashboard")
+    assert _committed(engine, "Pending") == 0
+    cache.RESULTS.clear()
+    assert dashboards.rfm_dashboard(session, admin).revenue == pytest.approx(before)
+    _check_everything(session, people, "after a write rolled back after a dashboard read")
+
+
+def test_a_failing_refresh_keeps_the_callers_write(session, shop, people, engine) -> None:
+    """A refresh that fails is rolled back alone (its own transaction, or a savepoint on SQLite):
+    the caller's pending write survives and can still be committed."""
+    def fail(*_: object) -> None:
+        raise RuntimeError("fold failed")
+
+    broken = summaries.Summary("broken", ("orders",), build=fail, fold=fail)
+    admin = people["admin"]
+    with batch(session):
+        _pending_purchase(session, admin, 100.0)
+        with pytest.raises(RuntimeError):
+            summaries.refresh(session, broken)
+        assert _committed(engine, "Pending") == 0
+    assert _committed(engine, "Pending") == 1
+    assert session.scalar(select(func.count()).select_from(SummaryState)
+                          .where(SummaryState.name == "broken")) == 0

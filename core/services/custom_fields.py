@@ -10,15 +10,18 @@ from sqlmodel import Session
 
 from core.errors import FieldError, ValidationError
 from core.models import CustomFieldDefinition
+from core.services.batch_memo import remembered
 
 
 def definitions(session: Session, entity: str) -> list[CustomFieldDefinition]:
+    """The entity's live custom fields in order (read once per open batch: see batch_memo)."""
     query = (
         select(CustomFieldDefinition)
         .where(CustomFieldDefinition.entity == entity, CustomFieldDefinition.deleted_at.is_(None))
         .order_by(CustomFieldDefinition.position, CustomFieldDefinition.id)
     )
-    return list(session.scalars(query))
+    kept = remembered(session, ("custom field definitions", entity), lambda: list(session.scalars(query)))
+    return list(kept)
 
 
 def validate_values(session: Session, entity: str, values: dict[str, Any]) -> dict[str, Any]:

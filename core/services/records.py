@@ -23,7 +23,7 @@ from sqlmodel import Session
 from core.config import now
 from core.errors import ConflictError, FieldError, NotFound, ValidationError
 from core.models import ENTITIES, AuditLog, Editable, User, singular
-from core.services import custom_fields, permissions
+from core.services import batch_memo, custom_fields, permissions
 from core.services.events import Event, emit
 from core.services.schemas import Input
 
@@ -71,19 +71,27 @@ def commit(session: Session) -> None:
 def batch(session: Session) -> Iterator[Session]:
     """Group several use cases into one transaction: all are written, or none."""
     session.info["batch_depth"] = session.info.get("batch_depth", 0) + 1
+    batch_memo.open_memo(session)
     try:
         yield session
     except BaseException:
-        session.info["batch_depth"] -= 1
+        _leave(session)
         session.rollback()
         raise
-    session.info["batch_depth"] -= 1
-    if session.info["batch_depth"] == 0:
+    if _leave(session) == 0:
         try:
             session.commit()
         except StaleDataError as exc:
             session.rollback()
             raise _conflict() from exc
+
+
+def _leave(session: Session) -> int:
+    """One batch level less; the outermost one also forgets what the batch remembered."""
+    session.info["batch_depth"] -= 1
+    if session.info["batch_depth"] == 0:
+        batch_memo.drop_memo(session)
+    return int(session.info["batch_depth"])
 
 
 def use_case(function: Callable[..., Any]) -> Callable[..., Any]:

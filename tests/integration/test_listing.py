@@ -91,3 +91,33 @@ def test_counting_stops_at_the_cap_and_says_so(session: Session, staff, people) 
     assert (capped.total, capped.exact, capped.pages) == (3, False, 2)
     exact = list_page(session, staff, "contacts", page_size=2, count_cap=None)
     assert (exact.total, exact.exact) == (4, True)
+
+
+def test_pages_of_one_shape_each_show_their_own_values(session: Session, staff, other_staff, admin,
+                                                      people) -> None:
+    """Statements are kept per shape with the values bound: asking again with other values, another
+    reader, another search word or a new custom field gives that request's rows, never the last one's."""
+    def names(user, **asked) -> list[str]:  # type: ignore[no-untyped-def]
+        page = list_page(session, user, "contacts", sort=[("last_name", False)], **asked)
+        return list(page.frame["last_name"])
+
+    def city(value: str) -> dict[str, list[Filter]]:
+        return {"filters": [Filter(field="city", value=value)]}
+
+    for _ in range(2):  # the second round runs the kept statements
+        assert names(staff, **city("Milano")) == ["Bianchi", "Rossi"]
+        assert names(staff, **city("Köln")) == ["Müller"]
+        assert names(other_staff, **city("Milano")) == ["Other"]
+        assert names(admin, **city("Milano")) == ["Bianchi", "Other", "Rossi"]
+        either = Filter(field="city", op="in", value=["Köln", "Łódź"])
+        assert names(staff, filters=[either]) == ["Müller", "Nowak"]
+        assert names(staff, filters=[Filter(field="tier", value="gold")]) == ["Bianchi", "Nowak"]
+        assert names(admin, search="ross") == ["Rossi"]
+        assert names(admin, search="bian") == ["Bianchi"]
+        assert names(admin, search="ma ro") == ["Rossi"]
+        assert names(admin, search="mario bianchi") == ["Bianchi"]
+    session.add(CustomFieldDefinition(entity="contacts", name="vip", label="VIP"))
+    session.commit()
+    assert "vip" in list_page(session, staff, "contacts").frame.columns
+    unset = Filter(field="vip", op="is empty")
+    assert names(staff, filters=[unset]) == ["Bianchi", "Müller", "Nowak", "Rossi"]

@@ -118,3 +118,29 @@ def test_custom_fields_are_typed_required_and_checked(session: Session, staff) -
     contact = contacts.create(session=session, user=staff, data={
         "first_name": "Ana", "custom": {"tier": "gold", "score": "42"}})
     assert session.get(Contact, contact.id).custom == {"tier": "gold", "score": 42.0}
+
+
+def test_a_grid_save_checks_every_rows_custom_fields_and_resumes_garbage_collection(session: Session,
+                                                                                   staff) -> None:
+    """The definitions are read once per save, yet each row is still checked against them; a save
+    pauses the cyclic garbage collector and turns it back on, whether it is refused or not."""
+    import gc
+
+    from core.services.bulk_edit import GridSaveRejected, RowEdit, save_grid
+
+    session.add(CustomFieldDefinition(entity="contacts", name="score", label="Score", field_type="number"))
+    session.commit()
+    people = [contacts.create(session=session, user=staff, data={"first_name": f"P{n}", "last_name": "Grid"})
+              for n in range(3)]
+    edits = [RowEdit(row, person.id, person.version, {"score": value})
+             for row, (person, value) in enumerate(zip(people, ["1", "lots", "3"], strict=True))]
+    with pytest.raises(GridSaveRejected) as refused:
+        save_grid(session=session, user=staff, entity="contacts", edits=edits, added=[], deleted=[])
+    assert [(error.row, error.column) for error in refused.value.errors] == [(1, "score")]
+    assert gc.isenabled()
+    edits[1] = RowEdit(1, people[1].id, people[1].version, {"score": "2"})
+    save_grid(session=session, user=staff, entity="contacts", edits=edits, added=[], deleted=[])
+    assert gc.isenabled()
+    session.expire_all()
+    assert [session.get(Contact, person.id).custom for person in people] == [
+        {"score": 1.0}, {"score": 2.0}, {"score": 3.0}]

@@ -118,6 +118,16 @@ def rebuild(session: Session, summary: Summary) -> None:
         _locked_refresh(connection, summary, data_version(connection), rebuild=True)
 
 
+def rebuild_all(session: Session) -> dict[str, float]:
+    """Rebuild every registered summary; seconds each took."""
+    took = {}
+    for name, summary in REGISTRY.items():
+        began = time.perf_counter()
+        rebuild(session, summary)
+        took[name] = time.perf_counter() - began
+    return took
+
+
 def chunks(keys: Iterable[int], size: int = CHUNK) -> Iterator[list[int]]:
     """Sorted keys in lists of at most `size`, for `IN (...)` lists that stay within SQL limits."""
     ordered = sorted(set(keys))

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import ColumnElement, Connection, and_, or_, select, text, update
 from sqlmodel import Session
 
 from core.analytics.version import data_version
@@ -57,6 +57,11 @@ class NewRows:
         if self.gaps:
             condition += f" OR {column} IN ({', '.join(str(int(gap)) for gap in self.gaps)})"
         return f"({condition})"
+
+    def clause(self, column: ColumnElement[int]) -> ColumnElement[bool]:
+        """The same condition as a SQLAlchemy clause on `column` (for summaries written in Core)."""
+        within = and_(column > self.after, column <= self.upto)
+        return or_(within, column.in_(self.gaps)) if self.gaps else within
 
     @property
     def empty(self) -> bool:

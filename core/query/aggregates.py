@@ -96,7 +96,7 @@ def _measure(metric: Metric, table: Table, shared: set[Cond]) -> ColumnElement[A
     """The rollup's sum standing for the fact path's count or sum; ratios of those, as there."""
     if metric.ratio:
         numerator, denominator = (_measure(METRICS[name], table, shared) for name in metric.ratio)
-        return ratio(numerator, denominator)
+        return ratio(numerator, denominator, in_cents=METRICS[metric.ratio[0]].unit == "currency")
     column = table.c[MEASURES[metric.id]]
     own = [_cond(table, cond) for cond in metric.where if cond not in shared]
     total = func.sum(case((and_(*own), column)) if own else column)

@@ -165,7 +165,7 @@ def _measure(metric: Metric, fact: Fact, shared: set[Cond], fanout: bool, ctx: C
     """The aggregate of one metric; conditions not shared by the whole SELECT go inside it."""
     if metric.ratio:
         numerator, denominator = (_measure(METRICS[name], fact, shared, fanout, ctx) for name in metric.ratio)
-        return ratio(numerator, denominator)
+        return ratio(numerator, denominator, in_cents=METRICS[metric.ratio[0]].unit == "currency")
     own = [_cond(fact, cond, ctx) for cond in metric.where if cond not in shared]
     when = and_(*own) if own else None
     if metric.kind == "count":

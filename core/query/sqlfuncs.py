@@ -103,11 +103,37 @@ def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str
     return f"(julianday({later}) - julianday({earlier}))"
 
 
-def ratio(numerator: ColumnElement[Any], denominator: ColumnElement[Any]) -> ColumnElement[Any]:
+def ratio(numerator: ColumnElement[Any], denominator: ColumnElement[Any], *,
+          in_cents: bool = False) -> ColumnElement[Any]:
     """numerator / denominator as a float (no integer truncation on either database), NULL when the
-    denominator is 0 or missing rather than an error."""
+    denominator is 0 or missing rather than an error.
+
+    `in_cents` rounds a sum of amounts to cents first: amounts are floats holding whole cents, and
+    a float sum depends on the order rows are added in (2105.0 or 2105.0000000001), which would
+    tip an average of exactly half a cent (263.125) either way depending on the plan or the table
+    read (fact rows or a rollup); rounded first, every plan gives the same figure."""
+    if in_cents:
+        numerator = cents(numerator)
     divide = cast(func.coalesce(numerator, 0), Float).op("/", return_type=Float)
     return divide(func.nullif(denominator, 0))
+
+
+class cents(FunctionElement[float]):
+    """A float rounded to 2 decimals (PostgreSQL rounds only NUMERIC to a number of places)."""
+
+    type = Float()
+    name = "cents"
+    inherit_cache = True
+
+
+@compiles(cents, "postgresql")
+def _cents_pg(element: cents, compiler: Any, **kw: Any) -> str:
+    return f"ROUND(CAST({compiler.process(next(iter(element.clauses)), **kw)} AS NUMERIC), 2)"
+
+
+@compiles(cents)
+def _cents_sqlite(element: cents, compiler: Any, **kw: Any) -> str:
+    return f"ROUND({compiler.process(next(iter(element.clauses)), **kw)}, 2)"
 
 
 class binary_order(FunctionElement[str]):

@@ -19,7 +19,8 @@ console = Console(soft_wrap=True)
 
 def _registry() -> dict[str, object]:
     import core.analytics.basket_summary
-    import core.analytics.purchases  # noqa: F401
+    import core.analytics.purchases
+    import core.query.rollup  # noqa: F401
     from core.analytics import summaries
 
     return summaries.REGISTRY  # type: ignore[return-value]

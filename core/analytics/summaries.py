@@ -41,7 +41,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, text, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, or_, select, text, update
 from sqlmodel import Session
 
 from core.analytics.version import data_version
@@ -68,6 +68,11 @@ class NewRows:
         if self.gaps:
             condition += f" OR {column} IN ({', '.join(str(int(gap)) for gap in self.gaps)})"
         return f"({condition})"
+
+    def clause(self, column: ColumnElement[int]) -> ColumnElement[bool]:
+        """The same condition as a SQLAlchemy clause on `column` (for summaries written in Core)."""
+        within = and_(column > self.after, column <= self.upto)
+        return or_(within, column.in_(self.gaps)) if self.gaps else within
 
     @property
     def empty(self) -> bool:

@@ -39,7 +39,9 @@ from core.models.summaries import (
     BasketOrder,
     ContactMonth,
     ContactPurchases,
+    OrderCategoryRollup,
     OrderFact,
+    OrderRollup,
     SummaryState,
 )
 
@@ -91,8 +93,10 @@ __all__ = [
     "Editable",
     "Notification",
     "Order",
+    "OrderCategoryRollup",
     "OrderFact",
     "OrderLine",
+    "OrderRollup",
     "OutboxMessage",
     "Pipeline",
     "Product",

@@ -7,6 +7,7 @@ No foreign keys: a summary row is dropped and rewritten whenever its source chan
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import NaiveDatetime
@@ -108,3 +109,40 @@ class BasketCount(SQLModel, table=True):
     item_a: str = Field(primary_key=True, max_length=200)
     item_b: str = Field(primary_key=True, max_length=200)
     orders: int = Field(default=0)
+
+
+class OrderRollup(SQLModel, table=True):
+    """Orders per day, owner and status, with their additive measures: what the semantic layer
+    reads for orders, revenue, units sold and average order value when a query can be answered
+    from it (`core.query.rollup`). orders = live orders; revenue = sum of quantity × unit price of
+    their lines (NULL when none of them has a line); units = sum of quantities."""
+
+    __tablename__ = "order_rollup"
+    __table_args__ = (Index("ix_order_rollup_day", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)  # owner_id is NULL for unowned orders
+    day: date = Field(nullable=False)
+    owner_id: int | None = None
+    status: str = Field(max_length=16)
+    orders: int = Field(nullable=False)
+    revenue: float | None = None
+    units: float | None = None
+
+
+class OrderCategoryRollup(SQLModel, table=True):
+    """The same per product category of the lines: orders = live orders with at least one line in
+    the category (an order with lines in two categories counts once in each), revenue and units of
+    those lines. category is NULL for lines of a product without a category or deleted, as the
+    fact path's lookup of live products gives."""
+
+    __tablename__ = "order_category_rollup"
+    __table_args__ = (Index("ix_order_category_rollup_day", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(nullable=False)
+    owner_id: int | None = None
+    status: str = Field(max_length=16)
+    category: str | None = Field(default=None, max_length=100)
+    orders: int = Field(nullable=False)
+    revenue: float | None = None
+    units: float | None = None

@@ -15,18 +15,16 @@ results on the dimension columns. Every SELECT:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Float,
     Label,
     Select,
     and_,
     case,
-    cast,
     distinct,
     func,
     literal_column,
@@ -38,13 +36,14 @@ from core.config import start_of_day
 from core.config import today as business_today
 from core.errors import ValidationError
 from core.models import User
+from core.query.aggregates import rollup_select
 from core.query.catalog import METRICS, NOW, Cond, Metric, resolve_dimension, resolve_metric
 from core.query.dimensions import Dimension
 from core.query.facts import FACTS, Fact
 from core.query.fields import Context, filter_clause, is_text, query_error, require_dimension
 from core.query.filters import condition
 from core.query.spec import QuerySpec
-from core.query.sqlfuncs import binary_order
+from core.query.sqlfuncs import binary_order, ratio
 from core.query.timerange import TimeRange, parse_period
 from core.services.permissions import visible_clause
 
@@ -59,6 +58,7 @@ class CompiledPart:
     dimensions: tuple[Dimension, ...]
     select: Select[Any]
     period_applied: bool
+    source: str = ""  # the rollup table it reads instead of the fact table ('' = the fact table)
 
 
 class CompiledQuery(list[CompiledPart]):
@@ -75,9 +75,10 @@ class CompiledQuery(list[CompiledPart]):
 
 
 def compile_query(spec: QuerySpec, user: User, *, today: date | None = None,
-                  session: Any = None) -> CompiledQuery:
+                  session: Any = None, rollups: bool = True) -> CompiledQuery:
     """Compile `spec` for `user`. `today` defaults to the business date (CRM_TODAY or the clock);
-    `session` lets custom fields be named by label and saved segments be used as filters."""
+    `session` lets custom fields be named by label and saved segments be used as filters;
+    `rollups=False` reads the fact tables even where a rollup could answer (for comparisons)."""
     day = today or business_today()
     moment = clock_now() if today is None else datetime.combine(day, clock_now().time())
     ctx = Context(user, day, moment, session)
@@ -86,7 +87,7 @@ def compile_query(spec: QuerySpec, user: User, *, today: date | None = None,
     dimensions = list({d.id: d for d in named}.values())
     period = parse_period(spec.period, day) if spec.period else None
     order = _order(spec, metrics, dimensions)
-    parts = [_part(group, dimensions, spec, period, ctx) for group in _groups(metrics)]
+    parts = [_part(group, dimensions, spec, period, ctx, rollups) for group in _groups(metrics)]
     if spec.limit is not None and len(parts) == 1:
         parts = [_limited(parts[0], order, spec.limit)]
     notes = [f"'{m.label}' is a current figure; the period does not limit it."
@@ -112,44 +113,47 @@ def _leaves(metrics: list[Metric]) -> list[Metric]:
 
 
 def _part(metrics: list[Metric], dimensions: list[Dimension], spec: QuerySpec,
-          period: TimeRange | None, ctx: Context) -> CompiledPart:
-    """One SELECT for metrics sharing a fact table and date column."""
+          period: TimeRange | None, ctx: Context, rollups: bool) -> CompiledPart:
+    """One SELECT for metrics sharing a fact table and date column: over a rollup when one answers
+    it exactly (`core.query.aggregates`), else over the fact table."""
     first = metrics[0]
     fact = FACTS[first.fact]
     leaves = _leaves(metrics)
     shared = set.intersection(*(set(leaf.where) for leaf in leaves))
     refs = [require_dimension(dimension, first, ctx) for dimension in dimensions]
-    clauses, filter_joins = _where(first, shared, spec, period, ctx)
-    grouped = {name for ref in refs for name in ref.joins} | filter_joins
+    filters = [filter_clause(item, first, ctx) for item in spec.filters]
+    applied = period is not None and first.date is not None
+    served = rollup_select(metrics, leaves, shared, refs, dimensions, filters, period, ctx.user) \
+        if rollups else None
+    if served is not None:
+        query, source = served
+        return CompiledPart(fact.id, first.date, tuple(metrics), tuple(dimensions), query, applied, source)
+    clauses = _where(first, shared, [clause for clause, _ in filters], period, ctx)
+    grouped = {name for ref in refs for name in ref.joins} | {name for _, used in filters for name in used}
     joins = grouped | {name for leaf in leaves for name in leaf.joins}
     fanout = fact.fans_out(joins)
     keys = [ref.expr.label(dimension.id) for ref, dimension in zip(refs, dimensions, strict=True)]
     measures = [_measure(metric, fact, shared, fanout, ctx).label(metric.id) for metric in metrics]
     query = (select(*keys, *measures).select_from(fact.source(joins, grouped)).where(*clauses)
              .group_by(*(ref.expr for ref in refs)))
-    return CompiledPart(fact.id, first.date, tuple(metrics), tuple(dimensions), query,
-                        period is not None and first.date is not None)
+    return CompiledPart(fact.id, first.date, tuple(metrics), tuple(dimensions), query, applied)
 
 
-def _where(metric: Metric, shared: set[Cond], spec: QuerySpec, period: TimeRange | None,
-           ctx: Context) -> tuple[list[ColumnElement[bool]], set[str]]:
-    """The WHERE clauses of a part (and the joins its filters need): live rows the user may
-    see, the conditions all its metrics share, the filters, and the period on the metric's date."""
+def _where(metric: Metric, shared: set[Cond], filters: list[ColumnElement[bool]], period: TimeRange | None,
+           ctx: Context) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a part: live rows the user may see, the conditions all its metrics
+    share, the filters, and the period on the metric's date."""
     fact = FACTS[metric.fact]
     clauses = [fact.model.deleted_at.is_(None), visible_clause(ctx.user, fact.model),
                *(visible_clause(ctx.user, model) for model in fact.guarded_by)]
     clauses += [_cond(fact, cond, ctx) for cond in sorted(shared, key=repr)]
-    joins: set[str] = set()
-    for item in spec.filters:
-        clause, needed = filter_clause(item, metric, ctx)
-        clauses.append(clause)
-        joins |= needed
+    clauses += filters
     if metric.date is not None:  # a row without the metric's date is not part of it (open deals)
         column = getattr(fact.model, metric.date)
         clauses.append(column.is_not(None))
         if period is not None:
             clauses += [column >= start_of_day(period.start), column < start_of_day(period.end)]
-    return clauses, joins
+    return clauses
 
 
 def _cond(fact: Fact, cond: Cond, ctx: Context) -> ColumnElement[bool]:
@@ -161,9 +165,7 @@ def _measure(metric: Metric, fact: Fact, shared: set[Cond], fanout: bool, ctx: C
     """The aggregate of one metric; conditions not shared by the whole SELECT go inside it."""
     if metric.ratio:
         numerator, denominator = (_measure(METRICS[name], fact, shared, fanout, ctx) for name in metric.ratio)
-        # A plain "/" on a FLOAT numerator: float division on both databases, no integer truncation.
-        divide = cast(func.coalesce(numerator, 0), Float).op("/", return_type=Float)
-        return divide(func.nullif(denominator, 0))
+        return ratio(numerator, denominator, in_cents=METRICS[metric.ratio[0]].unit == "currency")
     own = [_cond(fact, cond, ctx) for cond in metric.where if cond not in shared]
     when = and_(*own) if own else None
     if metric.kind == "count":
@@ -216,5 +218,4 @@ def _limited(part: CompiledPart, order: list[tuple[str, bool]], limit: int) -> C
         text = name in {d.id for d in part.dimensions} and is_text(column)
         term = binary_order(column.element) if text else column
         terms.append((term.desc() if descending else term.asc()).nulls_last())
-    query = part.select.order_by(*terms).limit(limit)
-    return CompiledPart(part.fact, part.date, part.metrics, part.dimensions, query, part.period_applied)
+    return replace(part, select=part.select.order_by(*terms).limit(limit))

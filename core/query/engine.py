@@ -35,6 +35,7 @@ from core.analytics.version import QUERY_MODELS, data_version
 from core.config import now as clock_now
 from core.config import today as business_today
 from core.models import User
+from core.query import rollup
 from core.query.catalog import METRICS, NOW, Metric, describe_catalog, resolve_metric
 from core.query.compiler import CompiledPart, CompiledQuery, compile_query
 from core.query.spec import QuerySpec
@@ -77,16 +78,17 @@ class QueryResult:
 
 
 def run_query(session: Session, spec: QuerySpec, user: User, *, today: Any = None,
-              cache: bool = True) -> QueryResult:
+              cache: bool = True, rollups: bool = True) -> QueryResult:
     """Answer `spec` for `user` from the database behind `session` (from the cache when the data,
-    the reader's scope and the business date are unchanged; `cache=False` always reads)."""
+    the reader's scope and the business date are unchanged; `cache=False` always reads).
+    `rollups=False` reads the fact tables even where a rollup could answer (same figures)."""
     if not cache:
-        return _run(session, spec, user, today)
+        return _run(session, spec, user, today, rollups)
     day = today or business_today()
     version = data_version(session, QUERY_MODELS)
-    args = (spec_key(spec), day.isoformat(), _moment_key(spec))
+    args = (spec_key(spec), day.isoformat(), _moment_key(spec), rollups)
     kept = cached("run_query", version, user_scope(user), args,
-                  lambda: _kept(_run(session, spec, user, today)))
+                  lambda: _kept(_run(session, spec, user, today, rollups)))
     return replace(kept, spec=spec, rows=[list(row) for row in kept.rows], params=dict(kept.params),
                    ids=list(kept.ids), metrics=list(kept.metrics), units=dict(kept.units),
                    notes=list(kept.notes), columns=list(kept.columns))
@@ -117,8 +119,10 @@ def _kept(result: QueryResult) -> QueryResult:
     return replace(result, rows=[tuple(row) for row in result.rows])  # type: ignore[misc]
 
 
-def _run(session: Session, spec: QuerySpec, user: User, today: date | None) -> QueryResult:
-    compiled = compile_query(spec, user, today=today, session=session)
+def _run(session: Session, spec: QuerySpec, user: User, today: date | None, rollups: bool) -> QueryResult:
+    compiled = compile_query(spec, user, today=today, session=session, rollups=rollups)
+    if any(part.source for part in compiled):
+        rollup.refresh(session)  # fold in what changed since it was last read
     parts = [_fetch(session, part) for part in compiled]
     keys = [d.id for d in compiled.dimensions]
     table = reduce(lambda left, right: _merge(left, right, keys), parts)
@@ -210,7 +214,8 @@ def _display(session: Session, compiled: CompiledQuery) -> tuple[str, dict[str, 
                 text = text.replace(f":{name}", f":q{number}_{name}")
             values = {f"q{number}_{name}": value for name, value in values.items()}
         metrics = ", ".join(m.id for m in part.metrics)
-        texts.append(f"-- {metrics} from {part.fact}\n{text}")
+        source = f"{part.source} (kept totals of {part.fact})" if part.source else part.fact
+        texts.append(f"-- {metrics} from {source}\n{text}")
         params.update(values)
     return ";\n\n".join(texts), params
 

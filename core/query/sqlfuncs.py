@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float, String
+from sqlalchemy import ColumnElement, Date, Float, String, cast, func
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -61,6 +61,25 @@ def _time_bucket_sqlite(element: time_bucket, compiler: Any, **kw: Any) -> str:
             f"printf('%02d', (CAST(strftime('%j', {thursday}) AS INTEGER) - 1) / 7 + 1))")
 
 
+class calendar_day(FunctionElement[Any]):
+    """The date a datetime falls on: 'YYYY-MM-DD' text on SQLite (how it stores a DATE), a DATE on
+    PostgreSQL; a datetime compared with `start_of_day(d)` and this compared with `d` agree."""
+
+    type = Date()
+    name = "calendar_day"
+    inherit_cache = True
+
+
+@compiles(calendar_day, "postgresql")
+def _calendar_day_pg(element: calendar_day, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(next(iter(element.clauses)), **kw)} AS DATE)"
+
+
+@compiles(calendar_day)
+def _calendar_day_sqlite(element: calendar_day, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(next(iter(element.clauses)), **kw)})"
+
+
 class days_between(FunctionElement[float]):
     """(later - earlier) in days, fractional: julianday on SQLite, EXTRACT(EPOCH) on PostgreSQL."""
 
@@ -82,6 +101,39 @@ def _days_between_pg(element: days_between, compiler: Any, **kw: Any) -> str:
 def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
     later, earlier = (compiler.process(clause, **kw) for clause in element.clauses)
     return f"(julianday({later}) - julianday({earlier}))"
+
+
+def ratio(numerator: ColumnElement[Any], denominator: ColumnElement[Any], *,
+          in_cents: bool = False) -> ColumnElement[Any]:
+    """numerator / denominator as a float (no integer truncation on either database), NULL when the
+    denominator is 0 or missing rather than an error.
+
+    `in_cents` rounds a sum of amounts to cents first: amounts are floats holding whole cents, and
+    a float sum depends on the order rows are added in (2105.0 or 2105.0000000001), which would
+    tip an average of exactly half a cent (263.125) either way depending on the plan or the table
+    read (fact rows or a rollup); rounded first, every plan gives the same figure."""
+    if in_cents:
+        numerator = cents(numerator)
+    divide = cast(func.coalesce(numerator, 0), Float).op("/", return_type=Float)
+    return divide(func.nullif(denominator, 0))
+
+
+class cents(FunctionElement[float]):
+    """A float rounded to 2 decimals (PostgreSQL rounds only NUMERIC to a number of places)."""
+
+    type = Float()
+    name = "cents"
+    inherit_cache = True
+
+
+@compiles(cents, "postgresql")
+def _cents_pg(element: cents, compiler: Any, **kw: Any) -> str:
+    return f"ROUND(CAST({compiler.process(next(iter(element.clauses)), **kw)} AS NUMERIC), 2)"
+
+
+@compiles(cents)
+def _cents_sqlite(element: cents, compiler: Any, **kw: Any) -> str:
+    return f"ROUND({compiler.process(next(iter(element.clauses)), **kw)}, 2)"
 
 
 class binary_order(FunctionElement[str]):

@@ -37,9 +37,11 @@ from core.models.sales import (
 from core.models.summaries import (
     BasketCount,
     BasketOrder,
+    CohortCell,
     ContactMonth,
     ContactPurchases,
     OrderFact,
+    SharedCustomer,
     SummaryState,
 )
 
@@ -79,6 +81,7 @@ __all__ = [
     "Campaign",
     "CampaignRecipient",
     "Case",
+    "CohortCell",
     "Company",
     "Contact",
     "ContactMonth",
@@ -100,6 +103,7 @@ __all__ = [
     "SavedReport",
     "SavedView",
     "Segment",
+    "SharedCustomer",
     "Stage",
     "SummaryState",
     "Task",

@@ -171,7 +171,7 @@ def _customers_cte(session: Session, user: User | None, by: str) -> str:
     shared = "SELECT contact_id FROM shared_customers"
     return (
         "stored AS (SELECT s.contact_id, s.orders, s.revenue, s.first_day, s.last_day, s.own_gap "
-        f"  FROM contact_purchases s WHERE {on_s} AND s.last_day <= :as_of "
+        f"  FROM contact_purchases s WHERE {on_s} AND +s.last_day <= :as_of "
         f"  AND (s.contact_id NOT IN ({shared}) OR NOT {several})), "
         "redo AS (SELECT f.contact_id, f.day, f.amount FROM order_facts f "
         f"  WHERE {on_f} AND f.day <= :as_of AND f.contact_id IN "

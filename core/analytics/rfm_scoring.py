@@ -30,7 +30,7 @@ class Scored:
     codes: np.ndarray  # position in NAMES
 
     def frame(self, rows: np.ndarray | slice = slice(None)) -> pd.DataFrame:
-        return pd.DataFrame({name: self.columns[name][rows] for name in MEMBER_COLUMNS}).astype(MEMBER_TYPES)
+        return pd.DataFrame({name: self.columns[name][rows] for name in MEMBER_COLUMNS})  # dtypes as kept
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,14 @@ Three tables (core/models/summaries.py), refreshed on read by `core.analytics.su
 - contact_purchases: per contact and order owner ("slice"): orders, revenue, first and last order
   day, first month and the median gap between order days;
 - contact_months: the months a contact bought in (per order owner), with the first order day in
-  each, for the cohort matrix.
+  each, for the cohort matrix;
+- with them, `cohort_cells` keeps shared_customers (contacts of several slices) and the cohort
+  matrix's counts per order owner (cohort_cells).
 
 A change is folded in per contact: a new order or line, or an audit entry on an order or a contact
 (edit, status change, soft delete, restore, owner change) marks its contacts (for an order, the one
-it has now and the one it was counted for), whose rows are deleted and recomputed from the source.
+it has now and the one it was counted for), whose rows are deleted and recomputed from the source;
+their cohort counts are taken out before and put back after.
 
 Readers return the same figures as the pandas code over raw orders (`loaders.orders_frame`,
 `purchases_frame`): a contact with one visible slice and no order after `today` is read as stored;

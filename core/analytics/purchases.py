@@ -7,11 +7,14 @@ Three tables (core/models/summaries.py), refreshed on read by `core.analytics.su
 - contact_purchases: per contact and order owner ("slice"): orders, revenue, first and last order
   day, first month and the median gap between order days;
 - contact_months: the months a contact bought in (per order owner), with the first order day in
-  each, for the cohort matrix.
+  each, for the cohort matrix;
+- with them, `cohort_cells` keeps shared_customers (contacts of several slices) and the cohort
+  matrix's counts per order owner (cohort_cells).
 
 A change is folded in per contact: a new order or line, or an audit entry on an order or a contact
 (edit, status change, soft delete, restore, owner change) marks its contacts (for an order, the one
-it has now and the one it was counted for), whose rows are deleted and recomputed from the source.
+it has now and the one it was counted for), whose rows are deleted and recomputed from the source;
+their cohort counts are taken out before and put back after.
 
 Readers return the same figures as the pandas code over raw orders (`loaders.orders_frame`,
 `purchases_frame`): a contact with one visible slice and no order after `today` is read as stored;
@@ -22,6 +25,7 @@ recomputed from their order_facts rows.
 from __future__ import annotations
 
 from datetime import date
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -29,7 +33,7 @@ import pandas as pd
 from sqlalchemy import Connection, literal_column, text
 from sqlmodel import Session
 
-from core.analytics import rfm, summaries
+from core.analytics import cohort_cells, summaries
 from core.models import User
 from core.models.base import NOT_SOLD_ORDER_STATUSES
 from core.services.permissions import owner_visible_clause
@@ -98,6 +102,7 @@ def build(connection: Connection) -> None:
     for table in TABLES:
         connection.execute(text(f"DELETE FROM {table}"))
     _fill(connection)
+    cohort_cells.build(connection)
 
 
 def fold(connection: Connection, new: dict[str, summaries.NewRows]) -> None:
@@ -107,9 +112,11 @@ def fold(connection: Connection, new: dict[str, summaries.NewRows]) -> None:
         raise summaries.RebuildNeeded
     for chunk in summaries.chunks(contacts):
         keys = summaries.in_list("contact_id", chunk)
+        taken = cohort_cells.take_out(connection, chunk)
         for table in TABLES:
             connection.execute(text(f"DELETE FROM {table} WHERE {keys}"))
         _fill(connection, keys)
+        cohort_cells.put_back(connection, chunk, taken)
 
 
 def _touched_contacts(connection: Connection, new: dict[str, summaries.NewRows]) -> set[int]:
@@ -161,15 +168,20 @@ def _customers_cte(session: Session, user: User | None, by: str) -> str:
     """
     column = "order_owner_id" if by == "order" else "contact_owner_id"
     on_s, on_t, on_f = (_scope(session, user, f"{alias}.{column}") for alias in "stf")
+    # Only the few contacts in shared_customers can have another slice: the others skip the
+    # probe, and the redone ones are found through that list and the index on last_day.
     several = (f"EXISTS (SELECT 1 FROM contact_purchases t WHERE t.contact_id = s.contact_id "
                f"AND t.owner_key <> s.owner_key AND {on_t})")
+    shared = "SELECT contact_id FROM shared_customers"
     return (
         "stored AS (SELECT s.contact_id, s.orders, s.revenue, s.first_day, s.last_day, s.own_gap "
-        f"  FROM contact_purchases s WHERE {on_s} AND s.last_day <= :as_of AND NOT {several}), "
+        f"  FROM contact_purchases s WHERE {on_s} AND +s.last_day <= :as_of "
+        f"  AND (s.contact_id NOT IN ({shared}) OR NOT {several})), "
         "redo AS (SELECT f.contact_id, f.day, f.amount FROM order_facts f "
         f"  WHERE {on_f} AND f.day <= :as_of AND f.contact_id IN "
-        "  (SELECT s.contact_id FROM contact_purchases s "
-        f"  WHERE {on_s} AND (s.last_day > :as_of OR {several}))), "
+        f"  (SELECT s.contact_id FROM contact_purchases s WHERE {on_s} AND s.last_day > :as_of "
+        f"  UNION SELECT s.contact_id FROM contact_purchases s WHERE {on_s} AND s.contact_id IN ({shared}) "
+        f"  AND {several})), "
         "redo_gaps AS (SELECT contact_id, day - LAG(day) OVER (PARTITION BY contact_id ORDER BY day) AS gap "
         "  FROM (SELECT DISTINCT contact_id, day FROM redo) redo_days), "
         "redo_ranked AS (SELECT contact_id, gap, "
@@ -192,66 +204,15 @@ def customers(session: Session, user: User | None, as_of: date, *, by: str = "or
     return frame.reindex(columns=CUSTOMER_COLUMNS).astype(CUSTOMER_TYPES)
 
 
-def _score(rank: str) -> str:
-    """Quintile score 1..5 of a 1-based rank among n, as `rfm.quintile_scores` cuts ranks: pd.qcut
-    puts rank r above the k-th fifth when 5 × (r − 1) > k × (n − 1), so the score is 1 + the
-    number of such k in 1..4, which integer division gives as (5r − 6) / (n − 1) (at most 4 as r ≤ n;
-    rank 1 is 1, and a customer alone gets 3)."""
-    return f"CASE WHEN n = 1 THEN 3 WHEN {rank} = 1 THEN 1 ELSE 1 + (5 * {rank} - 6) / (n - 1) END"
-
-
-def _segment() -> str:
-    """`rfm.assign_segments`' precedence table as a CASE (first match wins)."""
-    rules = ["r >= 4 AND f >= 4 AND m >= 4", "r >= 3 AND f >= 4", "r >= 4 AND f BETWEEN 2 AND 3",
-             "r = 5 AND f = 1", "r = 4 AND f = 1", "r = 3 AND f = 3", "r = 3 AND f <= 2", "r <= 2 AND f = 5",
-             "r <= 2 AND f >= 3", "r <= 2 AND f <= 2"]
-    names = [name.replace("'", "''") for name in rfm.SEGMENTS]
-    whens = " ".join(f"WHEN {rule} THEN '{name}'" for rule, name in zip(rules, names, strict=True))
-    return f"CASE {whens} ELSE '{rfm.OTHERS}' END"
-
-
-def _rfm_sql(session: Session, user: User) -> str:
-    """WITH ... `scored`: per customer recency_days, frequency, monetary, r, f, m, segment. Ranks
-    break ties by contact_id, as `rank(method="first")` over rows in contact_id order does."""
-    return (
-        f"WITH {_customers_cte(session, user, 'order')}, "
-        "ranked AS (SELECT contact_id, :as_of - last_day AS recency_days, orders AS frequency, "
-        "  revenue AS monetary, ROW_NUMBER() OVER (ORDER BY last_day, contact_id) AS r_rank, "
-        "  ROW_NUMBER() OVER (ORDER BY orders, contact_id) AS f_rank, "
-        "  ROW_NUMBER() OVER (ORDER BY revenue, contact_id) AS m_rank, "
-        "  COUNT(*) OVER () AS n FROM customers), "
-        f"quintiles AS (SELECT contact_id, recency_days, frequency, monetary, {_score('r_rank')} AS r, "
-        f"  {_score('f_rank')} AS f, {_score('m_rank')} AS m FROM ranked), "
-        f"scored AS (SELECT contact_id, recency_days, frequency, monetary, r, f, m, {_segment()} AS segment "
-        "  FROM quintiles)")
-
-
-def rfm_totals(session: Session, user: User, as_of: date) -> pd.DataFrame:
-    """Customers and revenue per RFM segment (index: segment) of the orders `user` sees."""
+def rfm_values(session: Session, user: User, as_of: date) -> dict[str, np.ndarray]:
+    """contact_id, last_day, orders and revenue of each customer (see `_customers_cte`, by order
+    owner), as arrays in no particular order: the four numbers RFM ranks, without a sort in SQL."""
     refresh(session)
-    sql = (f"{_rfm_sql(session, user)} SELECT segment, COUNT(*) AS customers, SUM(monetary) AS revenue "
-           "FROM scored GROUP BY segment")
-    totals = _read(session, sql, {"as_of": day_number(as_of)})
-    return totals.astype({"customers": "int64", "revenue": "float64"}).set_index("segment")
-
-
-def rfm_scores(session: Session, user: User, as_of: date, segment: str | None = None,
-               limit: int | None = None) -> pd.DataFrame:
-    """`rfm.rfm_scores`' rows: every customer in contact_id order, or the `limit` who spent most
-    in `segment`."""
-    refresh(session)
-    params: dict[str, Any] = {"as_of": day_number(as_of)}
-    sql = f"{_rfm_sql(session, user)} SELECT * FROM scored"
-    if segment is not None:
-        sql += " WHERE segment = :segment"
-        params["segment"] = segment
-    sql += " ORDER BY monetary DESC, contact_id" if limit is not None else " ORDER BY contact_id"
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    frame = _read(session, sql, params)
-    frame = frame.reindex(columns=list(rfm.SCORE_COLUMNS))
-    return frame.astype({"contact_id": "int64", "recency_days": "int64", "frequency": "int64",
-                         "monetary": "float64", "r": "int64", "f": "int64", "m": "int64"})
+    columns = _numbers(session, f"WITH {_customers_cte(session, user, 'order')} "
+                                "SELECT contact_id, last_day, orders, revenue FROM customers",
+                       {"as_of": day_number(as_of)}, width=4).T
+    return {"contact_id": columns[0].astype("int64"), "last_day": columns[1].astype("int64"),
+            "orders": columns[2].astype("int64"), "revenue": columns[3]}
 
 
 def churn(session: Session, user: User, as_of: date, shown: int, *, gap_multiple: float = 2.0,
@@ -261,11 +222,10 @@ def churn(session: Session, user: User, as_of: date, shown: int, *, gap_multiple
     refresh(session)
     cte = _customers_cte(session, user, "order")
     params: dict[str, Any] = {"as_of": day_number(as_of)}
-    gaps = _read(session, f"WITH {cte} SELECT own_gap, COUNT(*) AS n FROM customers "
-                          "WHERE own_gap IS NOT NULL "
-                          "GROUP BY own_gap", params)
-    population = float(np.median(np.repeat(gaps["own_gap"].to_numpy(float), gaps["n"].to_numpy(int)))) \
-        if len(gaps) else None
+    # The gaps themselves, not counted per value: fetching one number a customer costs less than
+    # SQLite's sort for a GROUP BY.
+    gaps = _numbers(session, f"WITH {cte} SELECT own_gap FROM customers WHERE own_gap IS NOT NULL", params)
+    population = float(np.median(gaps)) if len(gaps) else None
     params.update(population=population, multiple=float(gap_multiple), least=float(min_days),
                   fallback=min_days / gap_multiple)
     threshold = ("CASE WHEN :multiple * COALESCE(usual, 0) > :least THEN :multiple * COALESCE(usual, 0) "
@@ -294,32 +254,33 @@ def order_counts(session: Session, user: User) -> tuple[int, int]:
     """(customers, customers with two or more orders) among the orders `user` sees, any date."""
     refresh(session)
     scope = _scope(session, user, "order_owner_id")
+    # A contact outside shared_customers has one slice: one row is one customer, no GROUP BY.
+    shared = "SELECT contact_id FROM shared_customers"
     row = session.connection().execute(text(
         "SELECT COUNT(*), COALESCE(SUM(CASE WHEN orders >= 2 THEN 1 ELSE 0 END), 0) FROM "
-        f"(SELECT contact_id, SUM(orders) AS orders FROM contact_purchases WHERE {scope} "
+        f"(SELECT orders FROM contact_purchases WHERE {scope} AND contact_id NOT IN ({shared}) "
+        f"UNION ALL SELECT SUM(orders) FROM contact_purchases WHERE {scope} AND contact_id IN ({shared}) "
         "GROUP BY contact_id) per")).one()
     return int(row[0]), int(row[1])
 
 
 def cohort_counts(session: Session, user: User, today: date, cohorts: int, max_offset: int) -> pd.DataFrame:
     """Customers active per (first month, months since) for the latest `cohorts` cohorts, orders on
-    or before `today` only: rows = cohort month index, columns = offset 0..max_offset (0 = size)."""
+    or before `today` only: rows = cohort month index, columns = offset 0..max_offset (0 = size).
+    Summed from the owners' cohort_cells, the few shared or late customers recounted
+    (`core.analytics.cohort_cells`)."""
     refresh(session)
-    scope = _scope(session, user, "order_owner_id")
-    firsts = ("SELECT contact_id, MIN(first_month) AS m0 FROM contact_purchases "
-              f"WHERE {scope} AND first_day <= :today GROUP BY contact_id")
-    params = {"today": day_number(today)}
-    sizes = _read(session, f"SELECT m0, COUNT(*) AS n FROM ({firsts}) f GROUP BY m0 ORDER BY m0", params)
+    sql = cohort_cells.matrix_sql(lambda column: _scope(session, user, column))
+    parts = _read(session, sql, {"today": day_number(today)})
+    if parts.empty:
+        return pd.DataFrame()
+    active = parts.astype("int64").groupby(["m0", "months"])["n"].sum()
+    active = active[active != 0].reset_index()
+    sizes = active.loc[active["months"] == 0, "m0"].sort_values()
     if sizes.empty:
         return pd.DataFrame()
-    params["lowest"] = int(sizes["m0"].tail(cohorts).min())
-    params["widest"] = max_offset
-    active = _read(session, (
-        "SELECT f.m0, a.month - f.m0 AS offset, COUNT(DISTINCT a.contact_id) AS n FROM contact_months a "
-        f"JOIN ({firsts} HAVING MIN(first_month) >= :lowest) f ON f.contact_id = a.contact_id "
-        f"WHERE {_scope(session, user, 'a.order_owner_id')} AND a.first_day <= :today "
-        "AND a.month - f.m0 <= :widest GROUP BY f.m0, a.month - f.m0"), params)
-    counts = active.pivot(index="m0", columns="offset", values="n").fillna(0).astype("int64")
+    shown = active[(active["m0"] >= sizes.tail(cohorts).min()) & (active["months"] <= max_offset)]
+    counts = shown.pivot(index="m0", columns="months", values="n").fillna(0).astype("int64")
     return counts.rename_axis(index=None, columns=None)
 
 
@@ -338,6 +299,16 @@ def purchases(session: Session, every: int = 1) -> pd.DataFrame:
 def days_to_timestamps(days: pd.Series) -> pd.Series:
     """Day numbers back to midnight timestamps (datetime64)."""
     return pd.to_datetime(np.asarray(days, dtype="int64"), unit="D").to_series(index=days.index)
+
+
+def _numbers(session: Session, sql: str, params: dict[str, Any], width: int = 1) -> np.ndarray:
+    """The numbers `sql` returns (`width` columns), as float64 rows: one flat pass over the tuples,
+    half the time np.array(rows) takes."""
+    result = session.connection().execute(text(sql), params)
+    rows = result.cursor.fetchall()  # type: ignore[attr-defined]
+    result.close()
+    flat = np.fromiter(chain.from_iterable(rows), dtype="float64", count=width * len(rows))
+    return flat.reshape(len(rows), width)
 
 
 def _read(session: Session, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:

@@ -37,6 +37,7 @@ Loyal asks R >= 3 (the common table says only F >= 4) so that frequent buyers wh
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -102,12 +103,24 @@ def quintile_scores(values: pd.Series, *, higher_is_better: bool = True) -> pd.S
     return pd.qcut(ranks, 5, labels=False).astype("int64") + 1
 
 
-def assign_segments(r: pd.Series, f: pd.Series, m: pd.Series) -> pd.Series:
-    """Segment names from R, F, M scores by the precedence table (first match wins)."""
-    conditions = [
+def ranked_scores(keys: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """`quintile_scores` of rows ranked by (keys, ids) ascending, in integers and without pandas:
+    pd.qcut puts rank r of n above the k-th fifth when 5 × (r − 1) > k × (n − 1), so rank r scores
+    1 + (5r − 6) // (n − 1), rank 1 scores 1 and a single row the middle score."""
+    count = len(keys)
+    if count <= 1:
+        return np.full(count, MIDDLE_SCORE, dtype="int64")
+    ranks = np.empty(count, dtype="int64")
+    ranks[np.lexsort((ids, keys))] = np.arange(1, count + 1)
+    return np.where(ranks == 1, 1, 1 + (5 * ranks - 6) // (count - 1))
+
+
+def _segment_rules(r: Any, f: Any, m: Any) -> list[Any]:
+    """The precedence table's conditions, first match wins (Series or arrays)."""
+    return [
         (r >= 4) & (f >= 4) & (m >= 4),
         (r >= 3) & (f >= 4),
-        (r >= 4) & f.between(2, 3),
+        (r >= 4) & (f >= 2) & (f <= 3),
         (r == 5) & (f == 1),
         (r == 4) & (f == 1),
         (r == 3) & (f == 3),
@@ -116,8 +129,17 @@ def assign_segments(r: pd.Series, f: pd.Series, m: pd.Series) -> pd.Series:
         (r <= 2) & (f >= 3),
         (r <= 2) & (f <= 2),
     ]
-    names = np.select(conditions, list(SEGMENTS), default=OTHERS)
+
+
+def assign_segments(r: pd.Series, f: pd.Series, m: pd.Series) -> pd.Series:
+    """Segment names from R, F, M scores by the precedence table (first match wins)."""
+    names = np.select(_segment_rules(r, f, m), list(SEGMENTS), default=OTHERS)
     return pd.Series(names, index=r.index, dtype=object)
+
+
+def segment_codes(r: np.ndarray, f: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """`assign_segments` as positions in SEGMENTS (len(SEGMENTS) = Others): no strings per customer."""
+    return np.select(_segment_rules(r, f, m), list(range(len(SEGMENTS))), default=len(SEGMENTS))
 
 
 def segment_summary(scores: pd.DataFrame) -> pd.DataFrame:

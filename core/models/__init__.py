@@ -37,11 +37,13 @@ from core.models.sales import (
 from core.models.summaries import (
     BasketCount,
     BasketOrder,
+    CohortCell,
     ContactMonth,
     ContactPurchases,
     OrderCategoryRollup,
     OrderFact,
     OrderRollup,
+    SharedCustomer,
     SummaryState,
 )
 
@@ -81,6 +83,7 @@ __all__ = [
     "Campaign",
     "CampaignRecipient",
     "Case",
+    "CohortCell",
     "Company",
     "Contact",
     "ContactMonth",
@@ -104,6 +107,7 @@ __all__ = [
     "SavedReport",
     "SavedView",
     "Segment",
+    "SharedCustomer",
     "Stage",
     "SummaryState",
     "Task",

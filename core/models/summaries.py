@@ -55,6 +55,7 @@ class ContactPurchases(SQLModel, table=True):
     __table_args__ = (
         Index("ix_contact_purchases_order_owner", "order_owner_id", "contact_id"),
         Index("ix_contact_purchases_contact_owner", "contact_owner_id", "contact_id"),
+        Index("ix_contact_purchases_last_day", "last_day"),  # the few customers with orders after "today"
         WITHOUT_ROWID,
     )
 
@@ -82,6 +83,31 @@ class ContactMonth(SQLModel, table=True):
     month: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     order_owner_id: int | None = None
     first_day: int = Field(nullable=False)
+
+
+class SharedCustomer(SQLModel, table=True):
+    """A contact whose counted orders several owners took (more than one contact_purchases row):
+    the few customers a reader's figures cannot take from the per-owner counts as they are."""
+
+    __tablename__ = "shared_customers"
+
+    contact_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+
+
+class CohortCell(SQLModel, table=True):
+    """Customers per order owner, cohort (month of the first order) and month they bought in,
+    counting only the customers of one owner (not in shared_customers): the cohort matrix sums
+    the cells of the owners a reader may see and recounts the shared customers from contact_months.
+    Months are year × 12 + month − 1, as in order_facts."""
+
+    __tablename__ = "cohort_cells"
+    __table_args__ = (WITHOUT_ROWID,)
+
+    owner_key: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})  # 0 = unowned
+    cohort: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    month: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    order_owner_id: int | None = None
+    customers: int = Field(nullable=False)
 
 
 class BasketOrder(SQLModel, table=True):

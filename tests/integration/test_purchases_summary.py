@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from core.analytics import (
     cache,
+    cohort_cells,
     dashboards,
     loaders,
     loyalty,
@@ -32,6 +33,7 @@ from core.analytics import (
 )
 from core.config import today
 from core.models import Contact, Order, OrderFact, OrderLine, Product, SummaryState, User
+from core.models.base import NOT_SOLD_ORDER_STATUSES
 from core.services.contacts import contacts as contact_service
 from core.services.orders import orders as order_service
 from core.services.records import batch
@@ -104,6 +106,9 @@ def _check_rfm(session: Session, user: User) -> None:
     for segment in expected["segment"].unique():
         top = expected[expected["segment"] == segment].nlargest(3, "monetary")["contact_id"].tolist()
         assert dashboards.segment_members(session, user, segment, limit=3)["contact_id"].tolist() == top
+        longer = expected[expected["segment"] == segment].nlargest(dashboards.MEMBERS_KEPT + 50, "monetary")
+        assert dashboards.segment_members(session, user, segment, limit=dashboards.MEMBERS_KEPT + 50)[
+            "contact_id"].tolist() == longer["contact_id"].tolist()
     _same(board.summary, rfm.segment_summary(expected), f"RFM segments for {user.role}")
     assert board.customers == len(expected)
     assert board.revenue == pytest.approx(float(expected["monetary"].sum()))
@@ -142,7 +147,45 @@ def _check_potential(session: Session, user: User) -> None:
         _same(sampled[columns], raw, f"training orders 1 in {every}")
 
 
+def _raw_sold_orders(session: Session) -> pd.DataFrame:
+    """The counted orders straight from the orders and contacts tables, with plain SQL."""
+    from sqlalchemy import text
+
+    not_sold = ", ".join(f"'{status}'" for status in NOT_SOLD_ORDER_STATUSES)
+    return pd.DataFrame(session.execute(text(
+        "SELECT o.contact_id, COALESCE(o.owner_id, 0) AS owner_key, o.ordered_at FROM orders o "
+        "JOIN contacts c ON c.id = o.contact_id WHERE c.deleted_at IS NULL AND o.deleted_at IS NULL "
+        f"AND o.status NOT IN ({not_sold}) AND o.ordered_at IS NOT NULL")).all(),
+        columns=["contact_id", "owner_key", "ordered_at"])
+
+
+def _check_cohort_cells(session: Session) -> None:
+    """The kept cells and shared customers equal a recount from the raw orders: per owner, first
+    month and month, the customers whose counted orders that one owner took."""
+    from sqlalchemy import text
+
+    purchases.refresh(session)
+    orders = _raw_sold_orders(session)
+    moments = pd.to_datetime(orders["ordered_at"].astype(str), format="ISO8601")
+    orders = orders.assign(month=moments.dt.year * 12 + moments.dt.month - 1)
+    owners = orders.groupby("contact_id")["owner_key"].nunique()
+    shared = sorted(owners[owners > 1].index)
+    single = orders[orders["contact_id"].isin(owners[owners == 1].index)]
+    single = single.assign(cohort=single.groupby("contact_id")["month"].transform("min"))
+    expected = (single.drop_duplicates(["contact_id", "month"]).groupby(["owner_key", "cohort", "month"])
+                .size().sort_index())
+    kept = session.execute(text("SELECT owner_key, cohort, month, customers FROM cohort_cells "
+                                "ORDER BY owner_key, cohort, month")).all()
+    assert [tuple(row) for row in kept] == [(*key, n) for key, n in expected.items()], "cohort cells"
+    assert session.execute(text("SELECT contact_id FROM shared_customers ORDER BY contact_id")).scalars()\
+        .all() == shared, "shared customers"
+
+
 def _check_everything(session: Session, people: dict[str, User], when: str) -> None:
+    try:
+        _check_cohort_cells(session)
+    except AssertionError as error:
+        raise AssertionError(f"{when}: {error}") from error
     for role in ("admin", "manager", "staff"):
         cache.RESULTS.clear()
         user = people[role]
@@ -164,6 +207,37 @@ def _summary_rows(session: Session) -> int:
 def test_summary_figures_equal_the_raw_rows_for_every_role(session, shop, people) -> None:
     _check_everything(session, people, "first build")
     assert _summary_rows(session) > 0
+    from sqlalchemy import text
+
+    # customers of several owners, whom the cohort matrix recounts per reader, are in the data
+    assert session.scalar(text("SELECT COUNT(*) FROM shared_customers")) > 0
+
+
+def test_orders_after_today_are_left_out_for_one_owner_customers(session, shop, people) -> None:
+    """A customer of one owner with a later order, and one whose only order is later, count as
+    of the pinned today: their kept cohort counts are taken back and recounted."""
+    from sqlalchemy import text
+
+    _check_everything(session, people, "first build")
+    shared = set(session.scalars(text("SELECT contact_id FROM shared_customers")))
+    regular = next(contact for contact in shop if contact.id not in shared and contact.owner_id is not None
+                   and session.scalar(select(func.count()).select_from(Order)
+                                      .where(Order.contact_id == contact.id, Order.status == "paid")))
+    newcomer = Contact(first_name="Late", last_name="Comer", owner_id=people["staff"].id)
+    session.add(newcomer)
+    session.flush()
+    for number, buyer in enumerate((regular, newcomer)):
+        order = Order(order_number=f"LATE{number}", contact_id=buyer.id, owner_id=buyer.owner_id,
+                      ordered_at=datetime(2026, 7, 1 + number), status="paid")
+        session.add(order)
+        session.flush()
+        session.add(OrderLine(order_id=order.id, product_id=session.scalar(select(Product.id)), quantity=1,
+                              unit_price=40.0))
+    session.commit()
+    _check_everything(session, people, "after orders dated after today")
+    late = set(session.scalars(text("SELECT contact_id FROM contact_purchases WHERE last_day > :today"),
+                               {"today": purchases.day_number(today())}))
+    assert {regular.id, newcomer.id} <= late - shared
 
 
 def test_figures_follow_every_kind_of_change(session, shop, people) -> None:
@@ -243,9 +317,10 @@ def test_rebuild_gives_the_same_rows(session, shop, people) -> None:
     order_service.update(session=session, user=people["admin"], record_id=first,
                          changes={"status": "cancelled"})
     purchases.refresh(session)
-    folded = {table: _rows(session, table) for table in purchases.TABLES}
+    tables = (*purchases.TABLES, *cohort_cells.TABLES)
+    folded = {table: _rows(session, table) for table in tables}
     summaries.rebuild(session, purchases.SUMMARY)
-    assert {table: _rows(session, table) for table in purchases.TABLES} == folded
+    assert {table: _rows(session, table) for table in tables} == folded
 
 
 def test_a_manager_of_another_team_sees_none_of_it(session, shop, engine) -> None:

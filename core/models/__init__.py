@@ -37,9 +37,11 @@ from core.models.sales import (
 from core.models.summaries import (
     BasketCount,
     BasketOrder,
+    ContactFeatures,
     ContactMonth,
     ContactPurchases,
     OrderFact,
+    PotentialModelRow,
     SummaryState,
 )
 
@@ -81,6 +83,7 @@ __all__ = [
     "Case",
     "Company",
     "Contact",
+    "ContactFeatures",
     "ContactMonth",
     "ContactPurchases",
     "Conversation",
@@ -95,6 +98,7 @@ __all__ = [
     "OrderLine",
     "OutboxMessage",
     "Pipeline",
+    "PotentialModelRow",
     "Product",
     "ProductOption",
     "SavedReport",

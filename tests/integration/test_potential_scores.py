@@ -126,8 +126,8 @@ def test_scores_follow_edits_owner_changes_deletes_and_new_orders(session, shop,
     admin, staff = people["admin"], people["staff"]
     _check_every_role(session, people, "first build")
     mine = potential.potential_dashboard(session, staff).prospects["contact_id"].tolist()
-    contact_service.update(session=session, user=admin, record_id=mine[0],
-                           changes={"birth_date": date(1990, 6, 16), "gender": "male", "household_income": None})
+    edits = {"birth_date": date(1990, 6, 16), "gender": "male", "household_income": None}
+    contact_service.update(session=session, user=admin, record_id=mine[0], changes=edits)
     contact_service.update(session=session, user=admin, record_id=shop[1].id, changes={"owner_id": staff.id})
     contact_service.delete(session=session, user=admin, record_id=mine[-1])
     _check_every_role(session, people, "after edits, an owner change and a delete")
@@ -183,7 +183,8 @@ def test_the_model_is_kept_until_orders_or_contacts_are_added(session, engine, s
     assert (again.auc, again.base_rate) == (first.auc, first.base_rate)
     pd.testing.assert_frame_equal(again.lift, first.lift, check_dtype=False)
 
-    contact_service.update(session=session, user=admin, record_id=shop[0].id, changes={"household_income": 1.0})
+    contact_service.update(session=session, user=admin, record_id=shop[0].id,
+                           changes={"household_income": 1.0})
     potential.potential_dashboard(session, admin)
     assert len(fits) == 2, "an edit is scored with the kept model, not refitted"
     key = _stored_key(engine)

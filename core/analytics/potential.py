@@ -11,7 +11,14 @@ Fitting follows a deployed model's life: `time_split_validation` fits on the win
 last and measures AUC and decile lift on the last (as of `core.config.today()`); the model then
 used for scores is refitted the same way one window later (features as of today − horizon, labels
 = bought in the last horizon) and applied to features as of today. The fitted model is kept until
-contacts or orders are added or the date changes; scores are recomputed after any edit.
+contacts or orders are added or the date changes (an edit is scored with the kept model), in this
+process and in the potential_models table, so a new process reads it rather than refitting.
+
+Scores are computed by the database (`core.analytics.potential_scores`): the model is linear, so a
+contact's score is one expression over its row of the contact_features summary; the top prospects
+and the count per probability band come back, never a row per contact. Probabilities equal the
+pandas path's (`propensity.build_features` and the fitted pipeline) up to float rounding; a tie
+broken by that rounding is the only way the order of two prospects could differ.
 
 Nothing is stored or acted on automatically. A person may mark a prospect accepted or dismissed:
 a tag on the contact written through the contacts service (validated, permission-checked, audited).

@@ -147,18 +147,16 @@ def _as_of(day: date) -> dict[str, Any]:
     return {"today": day_number(day), "year": day.year, "md": day.month * 100 + day.day}
 
 
-def _features_cte(session: Session, user: User | None, contacts: str = "1 = 1") -> str:
+def _features_cte(session: Session, user: User | None, contacts: str = "1 = 1", *,
+                  later: bool = True) -> str:
     """WITH-clause part `features`: per visible contact existing on :today (and matching
-    `contacts`, a condition on f.contact_id) the model's raw inputs as of :today."""
-    day = _day_and_month(session.get_bind().dialect.name)[0]
-    mine = (f"FROM orders o WHERE o.contact_id = f.contact_id AND o.deleted_at IS NULL AND {SOLD} "
-            f"AND o.ordered_at IS NOT NULL AND {day} <= :today")
-    redo = {"orders": f"(SELECT COUNT(*) {mine})",
-            "revenue": "(SELECT COALESCE(SUM(l.quantity * l.unit_price), 0) FROM order_lines l "
-                       f"WHERE l.order_id IN (SELECT o.id {mine}))",
-            "first_day": f"(SELECT MIN({day}) {mine})", "last_day": f"(SELECT MAX({day}) {mine})"}
-    # Orders after :today do not count: only a contact whose last order is later is recomputed.
-    kept = {name: f"CASE WHEN f.last_day > :today THEN {sql} ELSE f.{name} END" for name, sql in redo.items()}
+    `contacts`, a condition on f.contact_id) the model's raw inputs as of :today. `later=False`
+    when no contact has an order after :today (`_any_later`): the stored figures are then read
+    as they are, without the per-row test."""
+    kept = {name: f"f.{name}" for name in ("orders", "revenue", "first_day", "last_day")}
+    if later:  # only a contact whose last order is after :today is recomputed from its orders
+        kept = {name: f"CASE WHEN f.last_day > :today THEN {sql} ELSE f.{name} END"
+                for name, sql in _recomputed(session).items()}
     return (
         "features AS (SELECT f.contact_id, f.gender, "
         "  :year - f.birth_year - CASE WHEN f.birth_md > :md THEN 1 ELSE 0 END AS age, "
@@ -167,6 +165,23 @@ def _features_cte(session: Session, user: User | None, contacts: str = "1 = 1") 
         f"  :today - ({kept['first_day']}) AS tenure_days "
         f"  FROM contact_features f WHERE {_scope(session, user)} AND {contacts} "
         "  AND (f.created_day IS NULL OR f.created_day <= :today))")
+
+
+def _recomputed(session: Session) -> dict[str, str]:
+    """A contact's purchase figures from its orders on or before :today (correlated on f)."""
+    day = _day_and_month(session.get_bind().dialect.name)[0]
+    mine = (f"FROM orders o WHERE o.contact_id = f.contact_id AND o.deleted_at IS NULL AND {SOLD} "
+            f"AND o.ordered_at IS NOT NULL AND {day} <= :today")
+    return {"orders": f"(SELECT COUNT(*) {mine})",
+            "revenue": "(SELECT COALESCE(SUM(l.quantity * l.unit_price), 0) FROM order_lines l "
+                       f"WHERE l.order_id IN (SELECT o.id {mine}))",
+            "first_day": f"(SELECT MIN({day}) {mine})", "last_day": f"(SELECT MAX({day}) {mine})"}
+
+
+def _any_later(session: Session, as_of: date) -> bool:
+    """Whether any contact has an order after `as_of` (one look at the last_day index)."""
+    return session.connection().execute(text(
+        "SELECT 1 FROM contact_features WHERE last_day > :today LIMIT 1"), _as_of(as_of)).first() is not None
 
 
 def _logit(model: propensity.LinearModel) -> tuple[str, dict[str, float]]:
@@ -188,8 +203,8 @@ def features(session: Session, user: User | None, as_of: date, ids: list[int] | 
     `as_of`, read from contact_features (of `ids` only when given)."""
     refresh(session)
     contacts = "1 = 1" if ids is None else summaries.in_list("f.contact_id", ids or [0])
-    frame = _read(session, f"WITH {_features_cte(session, user, contacts)} SELECT * FROM features "
-                           "ORDER BY contact_id", _as_of(as_of))
+    cte = _features_cte(session, user, contacts, later=_any_later(session, as_of))
+    frame = _read(session, f"WITH {cte} SELECT * FROM features ORDER BY contact_id", _as_of(as_of))
     return _as_features(frame)
 
 
@@ -208,7 +223,8 @@ def top(session: Session, user: User, model: propensity.LinearModel, as_of: date
     first, ties by contact_id) and the highest logit (None when nobody is scored)."""
     refresh(session)
     logit, params = _logit(model)
-    sql = (f"WITH {_features_cte(session, user)}, scored AS (SELECT features.*, {logit} AS z "
+    cte = _features_cte(session, user, later=_any_later(session, as_of))
+    sql = (f"WITH {cte}, scored AS (SELECT features.*, {logit} AS z "
            f"FROM features) SELECT * FROM scored ORDER BY z DESC, contact_id LIMIT {int(limit)}")
     frame = _read(session, sql, {**_as_of(as_of), **params})
     if frame.empty:
@@ -225,9 +241,12 @@ def band_counts(session: Session, user: User, model: propensity.LinearModel, as_
     cuts = " ".join(f"WHEN z < :cut{i} THEN {i}" for i in range(len(inner)))
     logit, params = _logit(model)
     params.update({f"cut{i}": _logit_of(float(edge)) for i, edge in enumerate(inner)})
-    sql = (f"WITH {_features_cte(session, user)}, scored AS (SELECT {logit} AS z FROM features) "
+    # The OFFSET keeps both databases from pasting the logit's expression into every WHEN (a
+    # subquery with an offset is not merged into its outer query): it is computed once per row.
+    fence = "LIMIT -1 OFFSET 0" if session.get_bind().dialect.name == "sqlite" else "OFFSET 0"
+    sql = (f"WITH {_features_cte(session, user, later=_any_later(session, as_of))} "
            f"SELECT band, COUNT(*) AS contacts FROM (SELECT CASE {cuts} ELSE {len(inner)} END AS band "
-           "FROM scored) banded GROUP BY band")
+           f"FROM (SELECT {logit} AS z FROM features {fence}) scored) banded GROUP BY band")
     counts = np.zeros(len(edges) - 1, dtype="int64")
     for band, contacts in session.connection().execute(text(sql), {**_as_of(as_of), **params}):
         counts[int(band)] = int(contacts)

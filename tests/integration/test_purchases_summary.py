@@ -134,6 +134,9 @@ def _check_potential(session: Session, user: User) -> None:
     assert features.index.tolist() == expected.index.tolist(), f"potential: contacts for {user.role}"
     _same(features, expected, f"potential features for {user.role}")
     for every in (1, 3):
+        contacts = loaders.contacts_frame(session, None, every=every)["contact_id"]
+        live = session.scalars(select(Contact.id).where(Contact.deleted_at.is_(None))).all()
+        assert sorted(contacts) == [i for i in sorted(live) if i % every == 0], f"training contacts, {every}"
         sampled = purchases.purchases(session, every=every).sort_values("order_id")
         raw = loaders.purchases_frame(session, None, every=every).sort_values("order_id")
         columns = ["order_id", "contact_id", "ordered_at", "amount"]

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from core.analytics import basket_summary, cache, dashboards, loaders, potential, purchases
+from core.analytics import basket_summary, cache, dashboards, loaders, potential, potential_scores, purchases
 from core.db import make_engine
 from core.models import Contact, Order, User
 from core.query import rollup
@@ -76,8 +76,11 @@ FLOORS = {
     # the floor is summing those counts, as the admin's read does.
     "bought-together pairs": ["SELECT kind, item_a, item_b, sum(orders) FROM basket_counts "
                               "GROUP BY kind, item_a, item_b"],
-    "sales-potential scoring": ["SELECT id, birth_date, gender, household_income, created_at FROM contacts "
-                                "WHERE deleted_at IS NULL", SUMMARY_SQL],
+    # Potential scores the contact_features summary in SQL (core/analytics/potential_scores.py): the
+    # floor is reading its rows once.
+    "sales-potential scoring": ["SELECT contact_id, owner_id, created_day, birth_year, birth_md, "
+                                "gender, household_income, orders, revenue, first_day, last_day "
+                                "FROM contact_features"],
 }
 BENCHED = {"funnel": "funnel (this year)", "RFM segments": "RFM segments",
            "cohort matrix (loyalty)": "loyalty (cohorts, churn)", "bought-together pairs": "baskets (pairs)",
@@ -126,7 +129,7 @@ def _summary_refreshes(session: Session) -> list[Any]:
     from core.models import SummaryState
 
     results = []
-    for summary in (purchases.SUMMARY, basket_summary.SUMMARY, rollup.SUMMARY):
+    for summary in (purchases.SUMMARY, basket_summary.SUMMARY, rollup.SUMMARY, potential_scores.SUMMARY):
         built = session.get(SummaryState, summary.name) is None
         took = _timed(lambda summary=summary: summaries.refresh(session, summary))
         note = "first build of the summary tables" if built else "summary already up to date"

@@ -11,7 +11,14 @@ Fitting follows a deployed model's life: `time_split_validation` fits on the win
 last and measures AUC and decile lift on the last (as of `core.config.today()`); the model then
 used for scores is refitted the same way one window later (features as of today − horizon, labels
 = bought in the last horizon) and applied to features as of today. The fitted model is kept until
-contacts or orders are added or the date changes; scores are recomputed after any edit.
+contacts or orders are added or the date changes (an edit is scored with the kept model), in this
+process and in the potential_models table, so a new process reads it rather than refitting.
+
+Scores are computed by the database (`core.analytics.potential_scores`): the model is linear, so a
+contact's score is one expression over its row of the contact_features summary; the top prospects
+and the count per probability band come back, never a row per contact. Probabilities equal the
+pandas path's (`propensity.build_features` and the fitted pipeline) up to float rounding; a tie
+broken by that rounding is the only way the order of two prospects could differ.
 
 Nothing is stored or acted on automatically. A person may mark a prospect accepted or dismissed:
 a tag on the contact written through the contacts service (validated, permission-checked, audited).
@@ -19,6 +26,7 @@ a tag on the contact written through the contacts service (validated, permission
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -26,11 +34,11 @@ from itertools import pairwise
 
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import Pipeline
-from sqlalchemy import func, select
+from scipy.special import expit
+from sqlalchemy import func, select, text
 from sqlmodel import Session
 
-from core.analytics import propensity, purchases
+from core.analytics import potential_scores, propensity, purchases
 from core.analytics.cache import SYSTEM_SCOPE, cached, user_scope
 from core.analytics.loaders import (
     contact_labels,
@@ -38,7 +46,7 @@ from core.analytics.loaders import (
     data_version,
     purchases_frame,
 )
-from core.config import today
+from core.config import now, today
 from core.models import Contact, Order, OrderLine, User
 from core.services.contacts import contacts as contact_service
 from core.services.records import get_record
@@ -54,12 +62,15 @@ FACTORS = [f"factor_{i}" for i in range(1, propensity.TOP_FACTORS + 1)]
 
 @dataclass(frozen=True)
 class PotentialModel:
-    """The fitted model and its out-of-time check, or why there is none (`problem`)."""
+    """The fitted model and its out-of-time check (AUC, buyers' rate, decile lift), or why there
+    is none (`problem`)."""
 
     horizon_days: int
     as_of: date
-    model: Pipeline | None = None
-    validation: propensity.Validation | None = None
+    model: propensity.LinearModel | None = None
+    auc: float = float("nan")
+    base_rate: float = float("nan")
+    lift: pd.DataFrame = field(default_factory=pd.DataFrame)  # propensity.LIFT_COLUMNS
     problem: str | None = None
 
 
@@ -101,10 +112,33 @@ def _training_frames(session: Session, version: str) -> tuple[pd.DataFrame, pd.D
 
 
 def fitted_model(session: Session, horizon_days: int = HORIZON_DAYS) -> PotentialModel:
-    """The model for `horizon_days`, refitted when contacts or orders are added or the date changes."""
-    training_version = data_version(session, (Contact, Order, OrderLine))
-    return cached("potential-model", training_version, SYSTEM_SCOPE, (horizon_days,),
-                  lambda: _fit(*_training_frames(session, training_version), today(), horizon_days))
+    """The model for `horizon_days`, refitted when contacts or orders are added or the date changes.
+
+    Kept in this process per training version, and in the potential_models table under the same
+    key (the date and the highest contact, order and line ids), so that a new process, or another
+    one, reads the fit instead of redoing it. The fit is deterministic (a sample by id, then
+    lbfgs), so any process fitting the same data keeps the same model."""
+    version = data_version(session, (Contact, Order, OrderLine))
+    return cached("potential-model", version, SYSTEM_SCOPE, (horizon_days,),
+                  lambda: _kept_or_fitted(session, version, horizon_days))
+
+
+def _data_key(version: str) -> str:
+    """The training version without the database's address (its last four parts: the date and
+    three highest ids): a copy or a backup of the database keeps its fitted models."""
+    return ":".join(version.split(":")[-4:])
+
+
+def _kept_or_fitted(session: Session, version: str, horizon_days: int) -> PotentialModel:
+    key = _data_key(version)
+    kept = session.connection().execute(text(
+        "SELECT params FROM potential_models WHERE horizon_days = :horizon AND data_key = :key"),
+        {"horizon": horizon_days, "key": key}).scalar()
+    if kept is not None:
+        return _from_json(horizon_days, kept)
+    fitted = _fit(*_training_frames(session, version), today(), horizon_days)
+    _keep(session, key, fitted)
+    return fitted
 
 
 def _fit(contacts: pd.DataFrame, orders: pd.DataFrame, as_of: date, horizon_days: int) -> PotentialModel:
@@ -115,41 +149,33 @@ def _fit(contacts: pd.DataFrame, orders: pd.DataFrame, as_of: date, horizon_days
         model = propensity.train(features, propensity.buyers_between(contacts, orders, start, as_of))
     except propensity.NotEnoughData as error:
         return PotentialModel(horizon_days, as_of, problem=str(error))
-    return PotentialModel(horizon_days, as_of, model=model, validation=validation)
+    return PotentialModel(horizon_days, as_of, model=propensity.LinearModel.of(model), auc=validation.auc,
+                          base_rate=validation.base_rate, lift=validation.lift)
 
 
-@dataclass(frozen=True)
-class _Scores:
-    features: pd.DataFrame  # every contact's features as of today (index contact_id)
-    ranking: pd.DataFrame  # contact_id, probability: most likely first, ties by contact_id
+def _keep(session: Session, key: str, fitted: PotentialModel) -> None:
+    """Store `fitted` as the model of its horizon (replacing an older fit). Commits the session,
+    as a summary refresh does; two processes fitting at once store the same model."""
+    params = json.dumps({"as_of": fitted.as_of.isoformat(), "problem": fitted.problem,
+                         "model": fitted.model.as_dict() if fitted.model is not None else None,
+                         "auc": fitted.auc, "base_rate": fitted.base_rate,
+                         "lift": fitted.lift.to_dict(orient="list")})
+    session.connection().execute(text(
+        "INSERT INTO potential_models (horizon_days, data_key, params, fitted_at) "
+        "VALUES (:horizon, :key, :params, :at) ON CONFLICT (horizon_days) DO UPDATE SET "
+        "data_key = excluded.data_key, params = excluded.params, fitted_at = excluded.fitted_at"),
+        {"horizon": fitted.horizon_days, "key": key, "params": params, "at": now()})
+    session.commit()
 
 
-def _visible_scores(session: Session, user: User, fitted: PotentialModel) -> _Scores:
-    """The probability, as of today, of every contact `user` may see. Reasons are worded later, only
-    for the rows shown: wording them for every contact takes seconds on 200,000 contacts."""
-    version = data_version(session)
-
-    def compute() -> _Scores:
-        assert fitted.model is not None
-        features = propensity.build_features(contacts_frame(session, user), None, today(),
-                                             history=_history(session, user))
-        probability = fitted.model.predict_proba(features[list(propensity.FEATURES)])[:, 1]
-        ranking = pd.DataFrame({"contact_id": features.index.to_numpy(), "probability": probability})
-        ranking = ranking.sort_values(["probability", "contact_id"], ascending=[False, True], kind="stable")
-        return _Scores(features, ranking.reset_index(drop=True))
-
-    # The fit is deterministic, so the data version, the reader and the horizon decide the scores.
-    return cached("potential-scores", version, user_scope(user), (fitted.horizon_days,), compute)
-
-
-def _history(session: Session, user: User) -> pd.DataFrame:
-    """Purchase features as of today of every contact `user` may see, from the purchases summary."""
-    rows = purchases.customers(session, user, today(), by="contact")
-    day = purchases.day_number(today())
-    return pd.DataFrame({"orders_count": rows["orders"].to_numpy(), "revenue": rows["revenue"].to_numpy(),
-                         "days_since_last_order": (day - rows["last_day"]).to_numpy(),
-                         "tenure_days": (day - rows["first_day"]).to_numpy()},
-                        index=pd.Index(rows["contact_id"].to_numpy(), name="contact_id"))
+def _from_json(horizon_days: int, stored: str) -> PotentialModel:
+    values = json.loads(stored)
+    model = values["model"]
+    return PotentialModel(horizon_days, date.fromisoformat(values["as_of"]),
+                          model=propensity.LinearModel.from_dict(model) if model is not None else None,
+                          auc=float(values["auc"]), base_rate=float(values["base_rate"]),
+                          lift=pd.DataFrame(values["lift"], columns=list(propensity.LIFT_COLUMNS)),
+                          problem=values["problem"])
 
 
 # ---- what a reader sees ---------------------------------------------------------------------------------
@@ -158,7 +184,7 @@ def _history(session: Session, user: User) -> pd.DataFrame:
 def potential_dashboard(session: Session, user: User, horizon_days: int = HORIZON_DAYS) -> PotentialDashboard:
     """Model quality, score distribution and the top prospects among the contacts `user` may see."""
     fitted = fitted_model(session, horizon_days)
-    if fitted.model is None or fitted.validation is None:
+    if fitted.model is None:
         return PotentialDashboard(horizon_days, fitted.as_of, problem=fitted.problem)
     version = data_version(session)
     return cached("potential", version, user_scope(user), (horizon_days,),
@@ -166,27 +192,34 @@ def potential_dashboard(session: Session, user: User, horizon_days: int = HORIZO
 
 
 def _dashboard(session: Session, user: User, fitted: PotentialModel) -> PotentialDashboard:
-    assert fitted.model is not None and fitted.validation is not None
-    mine = _visible_scores(session, user, fitted)
-    top = mine.features.loc[mine.ranking["contact_id"].head(PROSPECTS_SHOWN)]
-    validation = fitted.validation
+    """Scores are computed by the database (`potential_scores`): the top prospects and the count
+    per probability band come back, never a row per contact. Reasons are worded for the top only."""
+    assert fitted.model is not None
+    top, highest = potential_scores.top(session, user, fitted.model, fitted.as_of, PROSPECTS_SHOWN)
+    edges = _band_edges(highest)
+    counts = potential_scores.band_counts(session, user, fitted.model, fitted.as_of, edges)
     return PotentialDashboard(
         horizon_days=fitted.horizon_days,
         as_of=fitted.as_of,
-        auc=validation.auc,
-        base_rate=validation.base_rate,
-        lift=validation.lift[["decile", "rate", "lift"]],
+        auc=fitted.auc,
+        base_rate=fitted.base_rate,
+        lift=fitted.lift[["decile", "rate", "lift"]],
         weights=propensity.feature_weights(fitted.model),
-        distribution=_distribution(mine.ranking["probability"]),
+        distribution=_distribution(edges, counts),
         prospects=_prospects(session, propensity.score(fitted.model, top)),
-        scored=len(mine.ranking),
+        scored=int(counts.sum()),
     )
 
 
-def _distribution(probability: pd.Series) -> pd.DataFrame:
-    """Contacts per probability band of equal width, 0 to the highest score (pre-binned for charts)."""
-    top = max(float(probability.max()), 0.01) if len(probability) else 1.0
-    counts, edges = np.histogram(probability, bins=BINS, range=(0.0, top))
+def _band_edges(highest_logit: float | None) -> np.ndarray:
+    """BINS bands of equal width from 0 to the highest probability (at least 1 %), as np.histogram
+    cuts them; 0 to 1 when nobody is scored."""
+    top = max(float(expit(highest_logit)), 0.01) if highest_logit is not None else 1.0
+    return np.histogram_bin_edges(np.empty(0), bins=BINS, range=(0.0, top))
+
+
+def _distribution(edges: np.ndarray, counts: np.ndarray) -> pd.DataFrame:
+    """Contacts per probability band (pre-binned for charts)."""
     labels = [f"{low:.0%}–{high:.0%}" for low, high in pairwise(edges)]
     return pd.DataFrame({"band": labels, "from": edges[:-1], "contacts": counts})
 

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
@@ -131,25 +133,83 @@ def train(features: pd.DataFrame, labels: pd.Series) -> Pipeline:
     return model.fit(features[list(FEATURES)], y.astype(int))
 
 
-def feature_weights(model: Pipeline) -> pd.DataFrame:
+@dataclass(frozen=True)
+class LinearModel:
+    """A fitted `train` pipeline as plain numbers, the same arithmetic in numpy (and in SQL, see
+    `core.analytics.potential_scores`): impute each feature's median, standardise, then
+    logit = intercept + standardised · coefficients and probability = 1 / (1 + e^−logit).
+    Plain numbers can be kept as JSON, so a new process reads the model instead of refitting it."""
+
+    medians: tuple[float, ...]
+    means: tuple[float, ...]
+    scales: tuple[float, ...]
+    coefficients: tuple[float, ...]
+    intercept: float
+
+    @classmethod
+    def of(cls, model: Pipeline) -> LinearModel:
+        imputer, scaler, regression = model["impute"], model["scale"], model["model"]
+        return cls(tuple(map(float, imputer.statistics_)), tuple(map(float, scaler.mean_)),
+                   tuple(map(float, scaler.scale_)), tuple(map(float, regression.coef_[0])),
+                   float(regression.intercept_[0]))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"medians": list(self.medians), "means": list(self.means), "scales": list(self.scales),
+                "coefficients": list(self.coefficients), "intercept": self.intercept}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> LinearModel:
+        return cls(*(tuple(float(v) for v in values[name]) for name in ("medians", "means", "scales",
+                                                                        "coefficients")),
+                   float(values["intercept"]))
+
+    def standardised(self, features: pd.DataFrame) -> np.ndarray:
+        values = features[list(FEATURES)].to_numpy(dtype="float64", copy=True)
+        missing = np.isnan(values)
+        values[missing] = np.broadcast_to(np.asarray(self.medians), values.shape)[missing]
+        return (values - np.asarray(self.means)) / np.asarray(self.scales)
+
+    def logit(self, features: pd.DataFrame) -> np.ndarray:
+        # A (n, k) × (k, 1) product, as LogisticRegression.decision_function computes it.
+        product = self.standardised(features) @ np.asarray(self.coefficients)[:, None]
+        return product.ravel() + self.intercept
+
+    def probability(self, features: pd.DataFrame) -> np.ndarray:
+        return np.asarray(expit(self.logit(features)))
+
+    def raw_weights(self) -> tuple[float, dict[str, float]]:
+        """(bias, weight per feature) such that logit = bias + Σ weight × imputed raw value: the
+        standardisation folded into the coefficients, so that SQL needs one product per feature."""
+        weights = np.asarray(self.coefficients) / np.asarray(self.scales)
+        bias = self.intercept - float(np.sum(weights * np.asarray(self.means)))
+        return bias, dict(zip(FEATURES, map(float, weights), strict=True))
+
+
+def as_linear(model: Pipeline | LinearModel) -> LinearModel:
+    return model if isinstance(model, LinearModel) else LinearModel.of(model)
+
+
+def feature_weights(model: Pipeline | LinearModel) -> pd.DataFrame:
     """Coefficients per standardised feature, strongest first: the model's overall explanation."""
-    weights = pd.DataFrame({"feature": list(FEATURES), "weight": model[-1].coef_[0]})
+    weights = pd.DataFrame({"feature": list(FEATURES), "weight": list(as_linear(model).coefficients)})
     return weights.reindex(weights["weight"].abs().sort_values(ascending=False).index).reset_index(drop=True)
 
 
-def contributions(model: Pipeline, features: pd.DataFrame) -> pd.DataFrame:
+def contributions(model: Pipeline | LinearModel, features: pd.DataFrame) -> pd.DataFrame:
     """coefficient × standardised value per contact and feature (log-odds against an average contact)."""
-    standardised = model[:-1].transform(features[list(FEATURES)])
-    return pd.DataFrame(standardised * model[-1].coef_[0], index=features.index, columns=list(FEATURES))
+    linear = as_linear(model)
+    effect = linear.standardised(features) * np.asarray(linear.coefficients)
+    return pd.DataFrame(effect, index=features.index, columns=list(FEATURES))
 
 
-def score(model: Pipeline, features: pd.DataFrame) -> pd.DataFrame:
+def score(model: Pipeline | LinearModel, features: pd.DataFrame) -> pd.DataFrame:
     """Probability of buying and the top three factors as text, most likely buyers first."""
     columns = ["contact_id", "probability", *(f"factor_{i}" for i in range(1, TOP_FACTORS + 1))]
     if features.empty:
         return pd.DataFrame(columns=columns)
-    probability = model.predict_proba(features[list(FEATURES)])[:, 1]
-    effect = contributions(model, features).to_numpy()
+    linear = as_linear(model)
+    probability = linear.probability(features)
+    effect = contributions(linear, features).to_numpy()
     top = np.argsort(-np.abs(effect), axis=1, kind="stable")[:, :TOP_FACTORS]
     text = np.column_stack([_describe(features, name).to_numpy() for name in FEATURES])
     rows = np.arange(len(features))[:, None]

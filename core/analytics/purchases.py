@@ -288,8 +288,13 @@ def purchases(session: Session, every: int = 1) -> pd.DataFrame:
     """order_id, contact_id, ordered_at, amount of every counted order (of one contact in `every`,
     by id), company-wide: `loaders.purchases_frame(session, None, every)` from the summary."""
     refresh(session)
-    sample = f"contact_id % {int(every)} = 0" if every > 1 else "1 = 1"
-    frame = _read(session, f"SELECT order_id, contact_id, ordered_at, amount FROM order_facts WHERE {sample}")
+    sql = "SELECT order_id, contact_id, ordered_at, amount FROM order_facts"
+    if every > 1:  # the contacts id % every = 0, found through the (contact_id, day) index
+        step = int(every)
+        sql = (f"WITH RECURSIVE sample_ids(n) AS (SELECT {step} UNION ALL SELECT n + {step} FROM sample_ids "
+               f"WHERE n + {step} <= (SELECT MAX(contact_id) FROM order_facts)) {sql} "
+               "WHERE contact_id IN (SELECT n FROM sample_ids)")
+    frame = _read(session, sql)
     moments = frame["ordered_at"].astype("string")
     frame["ordered_at"] = pd.to_datetime(moments, errors="coerce", format="ISO8601")
     frame["amount"] = frame["amount"].astype("float64")

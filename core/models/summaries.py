@@ -172,3 +172,40 @@ class OrderCategoryRollup(SQLModel, table=True):
     orders: int = Field(nullable=False)
     revenue: float | None = None
     units: float | None = None
+
+
+class ContactFeatures(SQLModel, table=True):
+    """One row per live contact: what the sales-potential model reads, kept narrow so that scoring
+    a million contacts is one scan. Demographics as stored (birth year and month × 100 + day, so age
+    on any date is arithmetic; gender already normalised to one of propensity.GENDERS) and every
+    counted order of the contact, whoever owns it: orders, revenue, first and last order day (days
+    since 1970-01-01; NULL before a first order). owner_id is the contact's owner (the reader's scope)."""
+
+    __tablename__ = "contact_features"
+    __table_args__ = (Index("ix_contact_features_owner", "owner_id"),
+                      Index("ix_contact_features_last_day", "last_day"))
+
+    contact_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    owner_id: int | None = None
+    created_day: int | None = None
+    birth_year: int | None = None
+    birth_md: int | None = None
+    gender: str = Field(max_length=10, nullable=False)
+    household_income: float | None = None
+    orders: int = Field(default=0, nullable=False)
+    revenue: float = Field(default=0.0, nullable=False)
+    first_day: int | None = None
+    last_day: int | None = None
+
+
+class PotentialModelRow(SQLModel, table=True):
+    """The fitted sales-potential model per horizon, kept so that a new process does not refit:
+    `data_key` names the data it was fitted on (business date and the highest contact, order and
+    line ids); a different key means refit. `params` is JSON (coefficients, validation figures)."""
+
+    __tablename__ = "potential_models"
+
+    horizon_days: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    data_key: str = Field(sa_column=Column(Text, nullable=False))
+    params: str = Field(sa_column=Column(Text, nullable=False))
+    fitted_at: NaiveDatetime | None = None

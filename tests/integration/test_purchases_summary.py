@@ -25,7 +25,7 @@ from core.analytics import (
     dashboards,
     loaders,
     loyalty,
-    potential,
+    potential_scores,
     propensity,
     purchases,
     rfm,
@@ -134,13 +134,15 @@ def _check_loyalty(session: Session, user: User) -> None:
 
 
 def _check_potential(session: Session, user: User) -> None:
-    history = potential._history(session, user)
-    contacts = loaders.contacts_frame(session, user)
-    features = propensity.build_features(contacts, None, today(), history=history)
+    features = potential_scores.features(session, user, today())  # the contact_features summary
     expected = propensity.build_features(loaders.contacts_frame(session, user),
-                                         loaders.purchases_frame(session, user), today())
+                                         loaders.purchases_frame(session, user), today()).sort_index()
+    assert features.index.tolist() == expected.index.tolist(), f"potential: contacts for {user.role}"
     _same(features, expected, f"potential features for {user.role}")
     for every in (1, 3):
+        contacts = loaders.contacts_frame(session, None, every=every)["contact_id"]
+        live = session.scalars(select(Contact.id).where(Contact.deleted_at.is_(None))).all()
+        assert sorted(contacts) == [i for i in sorted(live) if i % every == 0], f"training contacts, {every}"
         sampled = purchases.purchases(session, every=every).sort_values("order_id")
         raw = loaders.purchases_frame(session, None, every=every).sort_values("order_id")
         columns = ["order_id", "contact_id", "ordered_at", "amount"]

@@ -211,9 +211,10 @@ class Context:
     # ---- rows ----------------------------------------------------------------------------------
 
     def new_row(self, values: dict[str, Any], created_at: datetime | None = None) -> dict[str, Any]:
-        """A full row for INSERT: the bulk path fills what the ORM would (timestamps, version)."""
-        return {**values, "created_at": created_at or self.now, "updated_at": self.now,
-                "version": 1, "deleted_at": None}
+        """`values` (a dict of its own) made a full row for INSERT: the bulk path fills what the ORM
+        would (timestamps, version)."""
+        values.update(created_at=created_at or self.now, updated_at=self.now, version=1, deleted_at=None)
+        return values
 
     def changes(self, current: dict[str, Any], values: dict[str, Any]) -> dict[str, Any] | None:
         """The changed columns with a new version, or None when the row already says all this."""
@@ -287,8 +288,10 @@ def parse_datetime(value: Any) -> datetime:
 
 
 def fetch_in(session: Session, table: Any, column: Any, keys: Iterable[Any], *where: Any) -> list[Any]:
-    """Rows whose `column` is one of `keys`, in chunks, as mappings (ordered by id per chunk)."""
-    unique = sorted({key for key in keys if key is not None})
+    """Rows whose `column` is one of `keys`, in chunks, as mappings (ordered by id per chunk).
+    A key with a NUL character matches nothing (no stored text holds one) and is left out:
+    PostgreSQL refuses it as a parameter, which failed the whole file with a raw error."""
+    unique = sorted({key for key in keys if key is not None and not (isinstance(key, str) and "\x00" in key)})
     found: list[Any] = []
     for start in range(0, len(unique), LOOKUP_CHUNK):
         query = select(table).where(column.in_(unique[start:start + LOOKUP_CHUNK]), *where)

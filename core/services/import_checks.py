@@ -243,7 +243,8 @@ def settle(ctx: Context, plan: Plan, line: int, schema: type[Input], data: dict[
     clean = ctx.validate(line, schema, data)
     if clean is None:
         return None
-    values = {**clean, **extra}
+    values = clean  # a dict of its own (fresh from the checks): completed in place
+    values.update(extra)
     owner = values.get("owner_id")
     if current is None:
         if "owner_id" in values and not ctx.may_write(line, None, owner, creating=True):

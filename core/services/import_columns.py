@@ -40,7 +40,8 @@ class Refused:
 
 class SchemaChecker:
     """schema.model_validate(row).model_dump() for many rows, a field at a time, each distinct value
-    of a field checked once. check() returns the clean row, or None and the errors."""
+    of a field checked once. check() returns the clean row, or None and the errors. One checker
+    serves one import (one thread): it checks each field on an instance of its own."""
 
     def __init__(self, schema: type[Input]):
         self.schema = schema

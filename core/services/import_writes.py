@@ -124,7 +124,8 @@ def create_companies(ctx: Context, plan: Plan) -> None:
     if not ctx.new_companies:
         return
     permissions.require_write(ctx.session, ctx.user, "companies", None, new_owner_id=ctx.user.id)
-    rows = [ctx.new_row({**company_values(name), "owner_id": ctx.user.id})
+    checker = SchemaChecker(CompanyIn)  # one per import: a checker is not shared between threads
+    rows = [ctx.new_row({**company_values(checker, name), "owner_id": ctx.user.id})
             for name in ctx.new_companies.values()]
     ids = insert_rows(ctx, Company.__table__, rows, counted=False)  # type: ignore[attr-defined]
     ctx.companies.update(zip(ctx.new_companies, ids, strict=True))
@@ -135,13 +136,10 @@ def create_companies(ctx: Context, plan: Plan) -> None:
             planned.values["company_id"] = ctx.companies[company.key]
 
 
-def company_values(name: str) -> dict[str, Any]:
+def company_values(checker: SchemaChecker, name: str) -> dict[str, Any]:
     """CompanyIn(name=name).model_dump(), checked a field at a time (thousands of new companies)."""
-    clean, _problems = COMPANY_CHECKER.check({"name": name})
+    clean, _problems = checker.check({"name": name})
     return clean if clean is not None else CompanyIn(name=name).model_dump()  # raises as it always did
-
-
-COMPANY_CHECKER = SchemaChecker(CompanyIn)
 
 
 # ---- statements ----------------------------------------------------------------------------------

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import partial
 from typing import Any
 
-import pydantic
 from sqlalchemy import select
 from sqlmodel import Session
 
@@ -20,7 +20,7 @@ from core.config import now
 from core.errors import FieldError, PermissionDenied
 from core.models import ENTITIES, Company, Contact, CustomFieldDefinition, User
 from core.services import custom_fields, permissions
-from core.services.records import pydantic_errors
+from core.services.import_columns import SchemaChecker, remembered
 from core.services.schemas import Input
 
 # Input-model fields that a file names differently (errors must name the file's column).
@@ -77,6 +77,9 @@ class Context:
         self.company_names: dict[int, str] = {}
         self.new_companies: dict[str, str] = {}  # lower name -> name as first written
         self._permission: dict[tuple[Any, ...], str | None] = {}
+        self._checkers: dict[type[Input], SchemaChecker] = {}
+        self._moments = {date_only: remembered(partial(read_moment, date_only=date_only))
+                         for date_only in (False, True)}
         self.to_write = self.written = 0  # rows, for the progress of the writing half
 
     # ---- errors --------------------------------------------------------------------------------
@@ -87,13 +90,15 @@ class Context:
         self.errors.append(FieldError(self.headers.get(column, column), message, line))
 
     def validate(self, line: int, schema: type[Input], values: dict[str, Any]) -> dict[str, Any] | None:
-        """The services' own input model checks the row; None (and errors recorded) when it fails."""
-        try:
-            return schema.model_validate(values).model_dump()
-        except pydantic.ValidationError as exc:
-            for problem in pydantic_errors(exc, row=line):
-                self.error(line, problem.field, problem.message)
-            return None
+        """The services' own input model checks the row (a field at a time, each distinct value
+        once: import_columns); None (and errors recorded) when it fails."""
+        checker = self._checkers.get(schema)
+        if checker is None:
+            checker = self._checkers[schema] = SchemaChecker(schema)
+        clean, problems = checker.check(values)
+        for name, message in problems:
+            self.error(line, name, message)
+        return clean
 
     def first_time(self, seen: dict[Any, int], key: Any, line: int, name: str, label: str) -> bool:
         """False (and an error on this line) when an earlier line of the file has the same key."""
@@ -155,18 +160,10 @@ class Context:
         """A date or datetime cell in ISO form; None (and an error recorded) otherwise."""
         if value is None:
             return None
-        try:
-            moment = parse_datetime(value)
-        except ValueError:
-            hint = DATE_HINT if date_only else DATETIME_HINT
-            self.error(line, name, f"{str(value)[:40]!r} is not a date ({hint})")
-            return None
-        if not date_only:
-            return moment
-        if moment.time() != time.min:
-            self.error(line, name, f"{value!r} is not a date ({DATE_HINT})")
-            return None
-        return moment.date()
+        moment, problem = self._moments[date_only](value)  # files repeat their dates: read each once
+        if problem is not None:
+            self.error(line, name, problem)
+        return moment
 
     def custom(self, line: int, raw: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
         """The record's custom values after the file's cells, checked as custom_fields.validate_values
@@ -214,9 +211,10 @@ class Context:
     # ---- rows ----------------------------------------------------------------------------------
 
     def new_row(self, values: dict[str, Any], created_at: datetime | None = None) -> dict[str, Any]:
-        """A full row for INSERT: the bulk path fills what the ORM would (timestamps, version)."""
-        return {**values, "created_at": created_at or self.now, "updated_at": self.now,
-                "version": 1, "deleted_at": None}
+        """`values` (a dict of its own) made a full row for INSERT: the bulk path fills what the ORM
+        would (timestamps, version)."""
+        values.update(created_at=created_at or self.now, updated_at=self.now, version=1, deleted_at=None)
+        return values
 
     def changes(self, current: dict[str, Any], values: dict[str, Any]) -> dict[str, Any] | None:
         """The changed columns with a new version, or None when the row already says all this."""
@@ -245,7 +243,8 @@ def settle(ctx: Context, plan: Plan, line: int, schema: type[Input], data: dict[
     clean = ctx.validate(line, schema, data)
     if clean is None:
         return None
-    values = {**clean, **extra}
+    values = clean  # a dict of its own (fresh from the checks): completed in place
+    values.update(extra)
     owner = values.get("owner_id")
     if current is None:
         if "owner_id" in values and not ctx.may_write(line, None, owner, creating=True):
@@ -262,6 +261,20 @@ def settle(ctx: Context, plan: Plan, line: int, schema: type[Input], data: dict[
     return plan.updates[-1]
 
 
+def read_moment(value: Any, *, date_only: bool) -> tuple[Any, str | None]:
+    """(the date or datetime a cell holds, None), or (None, what is wrong with it)."""
+    try:
+        moment = parse_datetime(value)
+    except ValueError:
+        hint = DATE_HINT if date_only else DATETIME_HINT
+        return None, f"{str(value)[:40]!r} is not a date ({hint})"
+    if not date_only:
+        return moment, None
+    if moment.time() != time.min:
+        return None, f"{value!r} is not a date ({DATE_HINT})"
+    return moment.date(), None
+
+
 def parse_datetime(value: Any) -> datetime:
     """ISO dates and datetimes only: 31/03 and 03/31 cannot be told apart, so neither is guessed."""
     if isinstance(value, datetime):
@@ -276,8 +289,10 @@ def parse_datetime(value: Any) -> datetime:
 
 
 def fetch_in(session: Session, table: Any, column: Any, keys: Iterable[Any], *where: Any) -> list[Any]:
-    """Rows whose `column` is one of `keys`, in chunks, as mappings (ordered by id per chunk)."""
-    unique = sorted({key for key in keys if key is not None})
+    """Rows whose `column` is one of `keys`, in chunks, as mappings (ordered by id per chunk).
+    A key with a NUL character matches nothing (no stored text holds one) and is left out:
+    PostgreSQL refuses it as a parameter, which failed the whole file with a raw error."""
+    unique = sorted({key for key in keys if key is not None and not (isinstance(key, str) and "\x00" in key)})
     found: list[Any] = []
     for start in range(0, len(unique), LOOKUP_CHUNK):
         query = select(table).where(column.in_(unique[start:start + LOOKUP_CHUNK]), *where)

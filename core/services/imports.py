@@ -302,12 +302,10 @@ def _import(session: Session, user: User, entity: str, frame: pd.DataFrame,
 def _rows(frame: pd.DataFrame, columns: dict[int, str]) -> list[Row]:
     """(line, {field: cell}) per non-blank row; line 1 is the header, so row i is line i + 2."""
     fields = list(columns.values())
-    values = [[_cell(value) for value in frame.iloc[:, position].tolist()] for position in columns]
-    rows = []
-    for index, cells in enumerate(zip(*values, strict=True)):
-        if any(cell is not None for cell in cells):
-            rows.append((index + 2, dict(zip(fields, cells, strict=True))))
-    return rows
+    width = len(fields)
+    values = [list(map(_cell, frame.iloc[:, position].tolist())) for position in columns]
+    return [(index + 2, dict(zip(fields, cells, strict=True)))
+            for index, cells in enumerate(zip(*values, strict=True)) if cells.count(None) < width]
 
 
 def import_file(*, session: Session, user: User, entity: str, path: str | Path,

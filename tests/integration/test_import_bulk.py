@@ -238,3 +238,46 @@ def test_reimport_updates_changed_rows_only_and_audits_them(session: Session, ad
     assert sorted(entity_id for entity_id, _, _ in updates) == sorted(after[email]["id"] for email in changed)
     for _, old, new in updates:
         assert as_json(new)["city"] == "Bergamo" and as_json(old)["city"] != "Bergamo"
+
+
+# ---- SQLite: indexes built after the rows when a file at least doubles the table ------------------
+
+
+def index_definitions(session: Session) -> list[tuple[str, str]]:
+    return session.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                                "AND tbl_name = 'contacts' ORDER BY name")).all()
+
+
+def test_a_large_import_into_a_small_table_keeps_every_index(session: Session, admin, staff,
+                                                             tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    if session.connection().dialect.name != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL keeps its indexes during an import")
+    from core.services import import_writes
+
+    monkeypatch.setattr(import_writes, "REBUILD_INDEXES_AFTER", 100)  # 20,000 rows in real use
+    before = index_definitions(session)
+    assert len(before) >= 10
+    path = write(tmp_path, csv_text(generated_rows(400)))
+
+    real_write_audit = import_writes.write_audit
+
+    def fail(ctx: object, entries: list[dict[str, object]]) -> None:  # after the contacts are in
+        if entries and entries[0]["entity"] == "contacts":
+            assert len(index_definitions(session)) < len(before)  # dropped meanwhile
+            raise RuntimeError("disk full")
+        real_write_audit(ctx, entries)
+
+    with monkeypatch.context() as patch:  # a failure once the rows are in: all of it rolls back
+        patch.setattr(import_writes, "write_audit", fail)
+        with pytest.raises(RuntimeError):
+            import_file(session=session, user=admin, entity="contacts", path=path)
+    assert index_definitions(session) == before
+    assert session.execute(text("SELECT count(*) FROM contacts")).scalar() == 0
+
+    result = import_file(session=session, user=admin, entity="contacts", path=path)
+    assert result.created == 400 and index_definitions(session) == before
+    assert session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+    by_index = session.execute(text("SELECT count(*) FROM contacts INDEXED BY ix_contacts_email "
+                                    "WHERE email IS NOT NULL")).scalar()
+    assert by_index == 400

@@ -6,6 +6,8 @@ from typing import Annotated
 
 import pydantic
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import AfterValidator, BaseModel, BeforeValidator, EmailStr
 from pydantic_core import PydanticCustomError
 
@@ -91,3 +93,20 @@ def test_plain_addresses_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> 
     assert check_email("first@fast-path.example.com") == "first@fast-path.example.com"
     monkeypatch.setattr(email_check, "full_validate_email", lambda value: pytest.fail(value))
     assert check_email("Second.One@Fast-Path.Example.com") == "Second.One@fast-path.example.com"
+
+
+# Domains built from the characters and shapes the ASCII shortcut decides on: label lengths around
+# 63, hyphens at the ends and doubled ("--", "xn--"), digits-only labels, dots anywhere, special-use
+# suffixes, mixed case. Every one must get the full validator's verdict and normalized form.
+LABEL_PARTS = st.sampled_from(["a", "Z", "0", "9", "-", "--", "xn--", "b" * 30, "c" * 61, "q"])
+LABELS = st.text(alphabet="aZ09-", max_size=70) | st.lists(LABEL_PARTS, max_size=4).map("".join)
+SUFFIXES = st.sampled_from(["", ".com", ".COM", ".local", ".test", ".arpa", ".onion", ".invalid",
+                            ".localhost", ".example", ".123", ".c0m", ".co.uk", "."])
+DOMAINS = st.builds(lambda labels, suffix: ".".join(labels) + suffix,
+                    st.lists(LABELS, min_size=1, max_size=5), SUFFIXES)
+
+
+@settings(max_examples=1500, deadline=None, derandomize=True)
+@given(domain=DOMAINS)
+def test_ascii_domains_get_the_full_validators_verdict(domain: str) -> None:
+    assert fast(f"ana@{domain}") == full(f"ana@{domain}")

@@ -142,13 +142,15 @@ class CampaignFollowUp(SQLModel, table=True):
     so readers are scoped on the summary itself; after_seconds = record time − send time."""
 
     __tablename__ = "campaign_follow_ups"
+    # Kept in campaign order (readers sum a campaign's rows); a fold finds rows by recipient, and
+    # by order or deal when one is edited.
     __table_args__ = (Index("ix_campaign_follow_ups_recipient", "recipient_id"),
-                      Index("ix_campaign_follow_ups_campaign", "campaign_id", "kind"), WITHOUT_ROWID)
+                      Index("ix_campaign_follow_ups_record", "kind", "record_id"), WITHOUT_ROWID)
 
+    campaign_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     kind: str = Field(primary_key=True, max_length=8)
-    record_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     recipient_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    campaign_id: int = Field(nullable=False)
+    record_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     owner_id: int | None = None
     amount: float = Field(nullable=False)
     after_seconds: float = Field(nullable=False)

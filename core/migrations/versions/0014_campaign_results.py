@@ -36,22 +36,22 @@ def upgrade() -> None:
     )
     op.create_table(
         'campaign_follow_ups',
+        sa.Column('campaign_id', sa.Integer(), autoincrement=False, nullable=False),
         sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-        sa.Column('record_id', sa.Integer(), autoincrement=False, nullable=False),
         sa.Column('recipient_id', sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column('campaign_id', sa.Integer(), nullable=False),
+        sa.Column('record_id', sa.Integer(), autoincrement=False, nullable=False),
         sa.Column('owner_id', sa.Integer(), nullable=True),
         sa.Column('amount', sa.Float(), nullable=False),
         sa.Column('after_seconds', sa.Float(), nullable=False),
-        sa.PrimaryKeyConstraint('kind', 'record_id', 'recipient_id'),
+        sa.PrimaryKeyConstraint('campaign_id', 'kind', 'recipient_id', 'record_id'),
         sqlite_with_rowid=False,
     )
     op.create_index('ix_campaign_follow_ups_recipient', 'campaign_follow_ups', ['recipient_id'])
-    op.create_index('ix_campaign_follow_ups_campaign', 'campaign_follow_ups', ['campaign_id', 'kind'])
+    op.create_index('ix_campaign_follow_ups_record', 'campaign_follow_ups', ['kind', 'record_id'])
 
 
 def downgrade() -> None:
-    op.drop_index('ix_campaign_follow_ups_campaign', table_name='campaign_follow_ups')
+    op.drop_index('ix_campaign_follow_ups_record', table_name='campaign_follow_ups')
     op.drop_index('ix_campaign_follow_ups_recipient', table_name='campaign_follow_ups')
     op.drop_table('campaign_follow_ups')
     op.drop_table('campaign_reply_medians')

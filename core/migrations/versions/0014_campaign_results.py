@@ -1,5 +1,6 @@
 """Campaign results kept in the database (campaign_answer_counts, campaign_reply_medians,
 campaign_follow_ups), refreshed on read like the other summaries. Derived data: built on first use.
+A covering index lets a fold recount one campaign's answers without reading its recipient rows.
 
 Revision ID: 0014
 Revises: 0009
@@ -48,9 +49,12 @@ def upgrade() -> None:
     )
     op.create_index('ix_campaign_follow_ups_recipient', 'campaign_follow_ups', ['recipient_id'])
     op.create_index('ix_campaign_follow_ups_record', 'campaign_follow_ups', ['kind', 'record_id'])
+    op.create_index('ix_campaign_recipients_answers', 'campaign_recipients',
+                    ['campaign_id', 'status', 'response', 'sent_at', 'deleted_at'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_campaign_recipients_answers', table_name='campaign_recipients')
     op.drop_index('ix_campaign_follow_ups_record', table_name='campaign_follow_ups')
     op.drop_index('ix_campaign_follow_ups_recipient', table_name='campaign_follow_ups')
     op.drop_table('campaign_follow_ups')

@@ -1,9 +1,10 @@
 """One campaign's results: the response funnel, and the deals and orders that followed it.
 
 The funnel, the rates and the revenue follow the rules of `campaigns.campaign_performance` (see
-there), counted in the database by GROUP BY; the answers are counted from the recorded responses;
-deals count when a recipient's deal was created after they were sent the campaign and within the
-same window as orders (30 days).
+there), read from the campaign results kept in the database (`campaign_summary`: the recipients
+counted per answer, and the orders and deals that followed each); the answers are counted from the
+recorded responses; deals count when a recipient's deal was created after they were sent the
+campaign and within the same window as orders (30 days). Delays are compared in whole seconds.
 "Followed" is not "caused": a deal or an order may have happened anyway.
 """
 
@@ -16,6 +17,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, and_, distinct, func, select, true
 from sqlmodel import Session
 
+from core.analytics import campaign_summary
 from core.analytics.cache import cached, user_scope
 from core.analytics.campaigns import FUNNEL, STEPS
 from core.analytics.version import QUERY_MODELS, data_version
@@ -66,6 +68,19 @@ def campaign_results(session: Session, user: User, campaign_id: int,
 
 
 def _results(session: Session, user: User, campaign_id: int, window_days: int) -> CampaignResults:
+    if window_days > campaign_summary.WINDOW_DAYS:  # longer than the kept follow-ups: from the rows
+        return _results_from_rows(session, user, campaign_id, window_days)
+    # The kept results (campaign_summary): answer groups, and the orders and deals that followed.
+    groups = [group[1:] for group in campaign_summary.answer_groups(session, [campaign_id])]
+    within = campaign_summary.within_whole_seconds(window_days)
+    ordered, _, revenue = campaign_summary.follow_up_totals(
+        session, user, "order", [campaign_id], within).get(campaign_id, (0, 0, 0.0))
+    _, deals, amount = campaign_summary.follow_up_totals(
+        session, user, "deal", [campaign_id], within).get(campaign_id, (0, 0, 0.0))
+    return _assemble(groups, (ordered, round(revenue, 2)), (deals, amount), window_days)
+
+
+def _results_from_rows(session: Session, user: User, campaign_id: int, window_days: int) -> CampaignResults:
     live = (CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.deleted_at.is_(None))
     answer = func.coalesce(CampaignRecipient.response, CampaignRecipient.status)
     dated = CampaignRecipient.sent_at.is_not(None)
@@ -73,6 +88,20 @@ def _results(session: Session, user: User, campaign_id: int, window_days: int) -
     keys = (CampaignRecipient.status, CampaignRecipient.response, dated)
     groups = [(str(status), response, bool(sent), int(count)) for status, response, sent, count in
               session.execute(select(*keys, func.count()).where(*live).group_by(*keys)).all()]
+    # Sent, as the funnel counts it: a send time, and an answer that is not (read as) pending.
+    pending = sorted({_answer(status, response) for status, response, _, _ in groups
+                      if _normal(_answer(status, response)) == "pending"})
+    sent_rows = and_(*live, CampaignRecipient.sent_at.is_not(None),
+                     answer.not_in(pending) if pending else true())
+    orders = _orders_after(session, user, sent_rows, window_days)
+    deals = _deals_after(session, user, and_(*live, CampaignRecipient.sent_at.is_not(None)), window_days)
+    return _assemble(groups, orders, deals, window_days)
+
+
+def _assemble(groups: list[tuple[str, str | None, bool, int]], orders: tuple[int, float],
+              deals: tuple[int, float], window_days: int) -> CampaignResults:
+    """The results from the (status, response, has a send time, recipients) groups and the
+    (recipients who ordered, revenue) and (deals, amount) that followed."""
     steps = _steps([(_answer(status, response), sent, count) for status, response, sent, count in groups])
     statuses: dict[str, int] = {}
     answers: dict[str, int] = {}
@@ -80,14 +109,6 @@ def _results(session: Session, user: User, campaign_id: int, window_days: int) -
         statuses[status] = statuses.get(status, 0) + count
         if response is not None:
             answers[response] = answers.get(response, 0) + count
-    # Sent, as the funnel counts it: a send time, and an answer that is not (read as) pending.
-    pending = sorted({_answer(status, response) for status, response, _, _ in groups
-                      if _normal(_answer(status, response)) == "pending"})
-    sent_rows = and_(*live, CampaignRecipient.sent_at.is_not(None),
-                     answer.not_in(pending) if pending else true())
-    ordered, revenue = _orders_after(session, user, sent_rows, window_days)
-    deals, amount = _deals_after(session, user, and_(*live, CampaignRecipient.sent_at.is_not(None)),
-                                 window_days)
     sent = steps["sent"]
     return CampaignResults(
         recipients=steps["recipients"], pending=int(statuses.get("pending", 0)),
@@ -95,7 +116,7 @@ def _results(session: Session, user: User, campaign_id: int, window_days: int) -
         delivered=sent - steps["bounced"], opened=steps["opened"], clicked=steps["clicked"],
         answers={name: int(answers.get(name, 0)) for name in ANSWERS},
         response_rate=steps["responded"] / sent if sent else None,
-        ordered=ordered, revenue=revenue, deals=deals, deal_amount=amount, window_days=window_days)
+        ordered=orders[0], revenue=orders[1], deals=deals[0], deal_amount=deals[1], window_days=window_days)
 
 
 def _answer(status: str, response: str | None) -> str:

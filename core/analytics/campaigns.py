@@ -109,9 +109,23 @@ def campaign_performance(
         **{column: (column, "sum") for column in (*STEPS, "bounced", "unsubscribed", "converted", "revenue")},
         median_days_to_respond=("days_to_respond", "median"),
     )
+    per_campaign["converted"] = per_campaign["converted"].astype(int)
+    return with_rates(per_campaign.reset_index())
+
+
+def with_rates(per_campaign: pd.DataFrame) -> pd.DataFrame:
+    """The per-campaign counts with their rates (shares of the recipients sent, NaN when nobody
+    was), in PERFORMANCE_COLUMNS order."""
     sent = per_campaign["sent"].replace(0, np.nan)
     for step, rate in (("opened", "open_rate"), ("clicked", "click_rate"), ("responded", "response_rate"),
                        ("converted", "conversion_rate")):
         per_campaign[rate] = per_campaign[step] / sent
-    per_campaign["converted"] = per_campaign["converted"].astype(int)
-    return per_campaign.reset_index()[list(PERFORMANCE_COLUMNS)]
+    return per_campaign[list(PERFORMANCE_COLUMNS)]
+
+
+def answer_flags(answer: str, dated: bool) -> dict[str, int]:
+    """`recipient_steps` for one recipient: 0/1 per step, bounced and unsubscribed, from what they
+    answered (the response, else the delivery status) and whether a send time is recorded."""
+    status = answer.strip().lower()
+    flags = dict(zip(STEPS, FUNNEL.get(status, (int(dated), 0, 0, 0)), strict=True))
+    return {**flags, "bounced": int(status == "bounced"), "unsubscribed": int(status == "unsubscribed")}

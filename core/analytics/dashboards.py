@@ -14,7 +14,16 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session
 
-from core.analytics import basket, basket_summary, campaigns, funnel, loyalty, purchases, rfm, rfm_scoring
+from core.analytics import (
+    basket,
+    basket_summary,
+    campaign_summary,
+    funnel,
+    loyalty,
+    purchases,
+    rfm,
+    rfm_scoring,
+)
 from core.analytics.cache import cached, user_scope
 from core.analytics.loaders import (
     DealFilter,
@@ -24,8 +33,6 @@ from core.analytics.loaders import (
     deal_totals_frame,
     furthest_stage_frame,
     order_lines_frame,
-    orders_frame,
-    recipients_frame,
     stage_medians_frame,
     stages_frame,
 )
@@ -57,11 +64,6 @@ SEGMENT_ADVICE = {
 COHORTS_SHOWN = 24  # the latest monthly cohorts in the heatmap, each followed for up to 24 months
 CHURN_SHOWN = 100
 CAMPAIGN_WINDOW_DAYS = 30
-
-
-def _orders(session: Session, user: User, version: str) -> pd.DataFrame:
-    """The reader's orders frame, shared by RFM, loyalty and campaigns within one data version."""
-    return cached("orders", version, user_scope(user), (), lambda: orders_frame(session, user))
 
 
 def _named(session: Session, frame: pd.DataFrame) -> pd.DataFrame:
@@ -326,14 +328,12 @@ class CampaignDashboard:
 
 
 def campaign_dashboard(session: Session, user: User) -> CampaignDashboard:
-    version = data_version(session)
-    return cached("campaigns", version, user_scope(user), (),
-                  lambda: _campaigns(session, user, _orders(session, user, version)))
+    """Every visible campaign's performance, read from the kept campaign results (folded first)."""
+    return cached("campaigns", data_version(session), user_scope(user), (), lambda: _campaigns(session, user))
 
 
-def _campaigns(session: Session, user: User, orders: pd.DataFrame) -> CampaignDashboard:
-    recipients = recipients_frame(session, user)
-    performance = campaigns.campaign_performance(recipients, orders, window_days=CAMPAIGN_WINDOW_DAYS)
+def _campaigns(session: Session, user: User) -> CampaignDashboard:
+    performance = campaign_summary.performance(session, user, CAMPAIGN_WINDOW_DAYS)
     names = campaigns_frame(session, user)[["campaign", "name", "channel", "sent_at"]]
     table = names.merge(performance, on="campaign", how="inner")
     return CampaignDashboard(performance=table.rename(columns={"campaign": "campaign_id"}),

@@ -109,6 +109,8 @@ class CampaignRecipient(Editable, table=True):
     __table_args__ = (
         UniqueConstraint("campaign_id", "contact_id", name="uq_campaign_recipient"),
         Index("ix_campaign_recipients_contact", "contact_id"),
+        # Covering the campaign results' recount of one campaign's answers (campaign_summary).
+        Index("ix_campaign_recipients_answers", "campaign_id", "status", "response", "sent_at", "deleted_at"),
     )
     owner_field: ClassVar[str | None] = None
 

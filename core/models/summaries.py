@@ -209,3 +209,49 @@ class PotentialModelRow(SQLModel, table=True):
     data_key: str = Field(sa_column=Column(Text, nullable=False))
     params: str = Field(sa_column=Column(Text, nullable=False))
     fitted_at: NaiveDatetime | None = None
+
+
+class CampaignAnswerCount(SQLModel, table=True):
+    """A campaign's live recipients counted per delivery status, response (NULL: none recorded) and
+    whether a send time is recorded: the funnel and the answers are sums over these few groups."""
+
+    __tablename__ = "campaign_answer_counts"
+    __table_args__ = (Index("ix_campaign_answer_counts_campaign", "campaign_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(nullable=False)
+    status: str = Field(max_length=16)
+    response: str | None = Field(default=None, max_length=16)
+    dated: bool = Field(nullable=False)
+    recipients: int = Field(nullable=False)
+
+
+class CampaignReplyMedian(SQLModel, table=True):
+    """The median days from sending to a positive answer (replied, interested) of a campaign's live
+    recipients; NULL when nobody answered so."""
+
+    __tablename__ = "campaign_reply_medians"
+
+    campaign_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    median_days: float | None = None
+
+
+class CampaignFollowUp(SQLModel, table=True):
+    """An order or deal of a recipient's contact placed or created up to the longest window after
+    the recipient was sent the campaign (kind "order": sold orders of live contacts, recipients
+    whose answer is not pending; kind "deal": live deals). owner_id is the order's or deal's owner,
+    so readers are scoped on the summary itself; after_seconds = record time − send time."""
+
+    __tablename__ = "campaign_follow_ups"
+    # Kept in campaign order (readers sum a campaign's rows); a fold finds rows by recipient, and
+    # by order or deal when one is edited.
+    __table_args__ = (Index("ix_campaign_follow_ups_recipient", "recipient_id"),
+                      Index("ix_campaign_follow_ups_record", "kind", "record_id"), WITHOUT_ROWID)
+
+    campaign_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    kind: str = Field(primary_key=True, max_length=8)
+    recipient_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    record_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    owner_id: int | None = None
+    amount: float = Field(nullable=False)
+    after_seconds: float = Field(nullable=False)

@@ -28,6 +28,9 @@ from core.services.campaign_audience import (
 from core.services.records import EntityRules, EntityService, batch, check_references, get_record, use_case
 from core.services.schemas import CampaignIn
 
+NAME_ORDER = (Contact.last_name, Contact.first_name, Contact.id)  # the live contacts' name index order
+WALK_LIMIT = 50_000  # contacts a page may walk past in name order before sorting the recipients is cheaper
+
 
 def _check_campaign(session: Session, user: User, campaign: Campaign, values: dict[str, Any]) -> None:
     check_references(session, campaign, {"segment_id": Segment, "owner_id": User})
@@ -103,19 +106,36 @@ def _recipients_page(session: Session, user: User, campaign_id: int, page: int,
              Contact.deleted_at.is_(None), permissions.visible_clause(user, Contact))
     total = session.scalar(select(func.count()).select_from(CampaignRecipient)
                            .join(Contact, Contact.id == CampaignRecipient.contact_id).where(*where)) or 0
+    ids = _page_ids(session, user, campaign_id, int(total), (max(1, page) - 1) * page_size, page_size)
     query = (select(Contact.id.label("contact_id"), Contact.first_name, Contact.last_name, Contact.email,
                     CampaignRecipient.status, CampaignRecipient.response,
                     CampaignRecipient.response_note.label("note"), CampaignRecipient.sent_at,
                     CampaignRecipient.responded_at)
-             .join(Contact, Contact.id == CampaignRecipient.contact_id).where(*where)
-             .order_by(Contact.last_name, Contact.first_name, Contact.id)
-             .offset((max(1, page) - 1) * page_size).limit(page_size))
+             .join(Contact, Contact.id == CampaignRecipient.contact_id)
+             .where(*where, Contact.id.in_(ids)).order_by(*NAME_ORDER))
     rows = session.execute(query).all()
     frame = pd.DataFrame([row._asdict() for row in rows], columns=[
         "contact_id", "first_name", "last_name", "email", "status", "response", "note", "sent_at",
         "responded_at"])
     frame.insert(1, "name", (frame["first_name"] + " " + frame["last_name"]).str.strip())
     return frame.drop(columns=["first_name", "last_name"]).set_index("contact_id", drop=False), int(total)
+
+
+def _page_ids(session: Session, user: User, campaign_id: int, total: int, offset: int,
+              limit: int) -> list[int]:
+    """The contact ids of one page of recipients in name order. When the campaign reaches a good
+    share of the contacts, the page is read walking the live contacts' name index and keeping those
+    with a recipient row (a few hundred looked at for page 1 of half a million recipients); else
+    the recipients are sorted (sorting half a million rows to show 100 took a second or more)."""
+    live = (CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.deleted_at.is_(None))
+    query = select(Contact.id).where(Contact.deleted_at.is_(None), permissions.visible_clause(user, Contact))
+    highest = session.scalar(select(func.max(Contact.id))) or 0
+    if (offset + limit) * highest <= WALK_LIMIT * total:
+        query = query.where(select(CampaignRecipient.id).where(
+            *live, CampaignRecipient.contact_id == Contact.id).exists())
+    else:
+        query = query.join(CampaignRecipient, CampaignRecipient.contact_id == Contact.id).where(*live)
+    return list(session.scalars(query.order_by(*NAME_ORDER).offset(offset).limit(limit)))
 
 
 def contact_labels(session: Session, contact_ids: list[int]) -> dict[int, str]:

@@ -7,6 +7,7 @@ import json
 import shutil
 import threading
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,17 +16,19 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from core import backup as backup_module
-from core.analytics import basket_summary, purchases, summaries
+from core.analytics import basket_summary, campaign_summary, purchases, summaries
 from core.backup_sums import table_sums
 from core.demo import generate_demo
 from core.models import (
     AutomationRule,
     AutomationRun,
+    CampaignRecipient,
     Contact,
     Conversation,
     ConversationMessage,
     CustomFieldDefinition,
     Notification,
+    Order,
     OutboxMessage,
     SavedReport,
     SavedView,
@@ -56,8 +59,17 @@ def fill_every_table(engine: Engine) -> None:
                          ConversationMessage(conversation_id=conversation.id, role="user",
                                              content="revenue this year", payload={"n": 1.5})])
         session.commit()
+        # An order a week after a recipient of a live contact was sent a campaign (a campaign follow-up).
+        sent = session.exec(
+            select(CampaignRecipient).join(Contact, Contact.id == CampaignRecipient.contact_id)
+            .where(CampaignRecipient.sent_at.is_not(None), CampaignRecipient.status != "pending",
+                   Contact.deleted_at.is_(None))).first()
+        assert sent is not None and sent.sent_at is not None
+        session.add(Order(order_number="FOLLOW-UP-1", contact_id=sent.contact_id,
+                          ordered_at=sent.sent_at + timedelta(days=7)))
+        session.commit()
         # The analytics' summary tables (and their state) are built on first read: build them now.
-        for summary in (purchases.SUMMARY, basket_summary.SUMMARY):
+        for summary in (purchases.SUMMARY, basket_summary.SUMMARY, campaign_summary.SUMMARY):
             summaries.refresh(session, summary)
 
 

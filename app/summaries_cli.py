@@ -19,6 +19,7 @@ console = Console(soft_wrap=True)
 
 def _registry() -> dict[str, object]:
     import core.analytics.basket_summary
+    import core.analytics.funnel_summary
     import core.analytics.purchases  # noqa: F401
     from core.analytics import summaries
 

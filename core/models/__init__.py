@@ -39,6 +39,8 @@ from core.models.summaries import (
     BasketOrder,
     ContactMonth,
     ContactPurchases,
+    FunnelDeal,
+    FunnelStay,
     OrderFact,
     SummaryState,
 )
@@ -89,6 +91,8 @@ __all__ = [
     "Deal",
     "DealStageHistory",
     "Editable",
+    "FunnelDeal",
+    "FunnelStay",
     "Notification",
     "Order",
     "OrderFact",

@@ -117,8 +117,7 @@ class FunnelDeal(SQLModel, table=True):
     in a lost stage, or never in any); stays = its stays in any stage (0 = not in the funnel);
     close_days = days from created_at to closed_at, as the database computes them."""
 
-    __tablename__ = "funnel_deals"
-    __table_args__ = (Index("ix_funnel_deals_owner", "owner_id", "created_at"),)
+    __tablename__ = "funnel_deals"  # read whole (narrow rows): an owner index made SQLite look up each row
 
     deal_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     pipeline_id: int = Field(nullable=False)

@@ -30,7 +30,6 @@ def upgrade() -> None:
         sa.Column('stays', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('deal_id'),
     )
-    op.create_index('ix_funnel_deals_owner', 'funnel_deals', ['owner_id', 'created_at'])
     op.create_table(
         'funnel_stays',
         sa.Column('stay_id', sa.Integer(), autoincrement=False, nullable=False),
@@ -51,5 +50,4 @@ def downgrade() -> None:
     op.drop_index('ix_funnel_stays_stage_days', table_name='funnel_stays')
     op.drop_index('ix_funnel_stays_deal', table_name='funnel_stays')
     op.drop_table('funnel_stays')
-    op.drop_index('ix_funnel_deals_owner', table_name='funnel_deals')
     op.drop_table('funnel_deals')

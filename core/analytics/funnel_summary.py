@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, case, func, select, text, true
+from sqlalchemy import ColumnElement, Connection, func, select, text, true
 from sqlmodel import Session
 
 from core.analytics import summaries
@@ -141,26 +141,30 @@ def _where(model: type[FunnelDeal] | type[FunnelStay], user: User | None,
 
 
 def deal_groups(session: Session, user: User | None, where: DealFilter = DealFilter()) -> pd.DataFrame:
-    """Per owner, pipeline, furthest position and whether in the funnel: `TOTALS` of the visible,
-    filtered deals (one scan of funnel_deals; a few hundred rows)."""
+    """Per owner, pipeline, furthest position and whether in the funnel (in_funnel): `TOTALS` of
+    the visible, filtered deals. The database groups by the stored columns, in its index's order
+    (a few hundred rows), and the sums per status are taken here."""
     refresh(session)
     deal = FunnelDeal
-    won, in_funnel = deal.status == "won", case((deal.stays > 0, 1), else_=0)
-    query = (
-        select(deal.owner_id, deal.pipeline_id, deal.furthest, in_funnel.label("in_funnel"),
-               func.count().label("deals"),
-               func.sum(case((deal.status == "open", 1), else_=0)).label("open_deals"),
-               func.sum(case((won, 1), else_=0)).label("won"),
-               func.sum(case((deal.status == "lost", 1), else_=0)).label("lost"),
-               func.coalesce(func.sum(case((won, deal.amount))), 0.0).label("won_amount_sum"),
-               func.count(case((won, deal.amount))).label("won_amount_n"),
-               func.coalesce(func.sum(case((won, deal.close_days))), 0.0).label("won_days_sum"),
-               func.count(case((won, deal.close_days))).label("won_days_n"))
-        .where(*_where(deal, user, where))
-        .group_by(deal.owner_id, deal.pipeline_id, deal.furthest, in_funnel)
-    )
-    groups = read_frame(session, query)
-    return groups.astype({column: "float64" for column in ("won_amount_sum", "won_days_sum")})
+    keys = [deal.owner_id, deal.pipeline_id, deal.furthest, deal.stays, deal.status]
+    query = (select(*keys, func.count().label("deals"), func.sum(deal.amount).label("amount_sum"),
+                    func.count(deal.amount).label("amount_n"), func.sum(deal.close_days).label("days_sum"),
+                    func.count(deal.close_days).label("days_n"))
+             .where(*_where(deal, user, where)).group_by(*keys))
+    rows = read_frame(session, query)
+    won = rows["status"].eq("won")
+    groups = pd.DataFrame({
+        "owner_id": rows["owner_id"], "pipeline_id": rows["pipeline_id"],
+        "furthest": rows["furthest"].astype("float64"), "in_funnel": rows["stays"].astype("int64") > 0,
+        "deals": rows["deals"], "open_deals": rows["deals"].where(rows["status"].eq("open"), 0),
+        "won": rows["deals"].where(won, 0), "lost": rows["deals"].where(rows["status"].eq("lost"), 0),
+        "won_amount_sum": rows["amount_sum"].astype("float64").where(won, 0.0).fillna(0.0),
+        "won_amount_n": rows["amount_n"].where(won, 0),
+        "won_days_sum": rows["days_sum"].astype("float64").where(won, 0.0).fillna(0.0),
+        "won_days_n": rows["days_n"].where(won, 0),
+    })
+    keys_out = ["owner_id", "pipeline_id", "furthest", "in_funnel"]
+    return groups.groupby(keys_out, dropna=False, sort=False, as_index=False)[list(TOTALS)].sum()
 
 
 def owner_totals(session: Session, groups: pd.DataFrame) -> pd.DataFrame:
@@ -174,7 +178,7 @@ def owner_totals(session: Session, groups: pd.DataFrame) -> pd.DataFrame:
 def furthest_counts(session: Session, groups: pd.DataFrame) -> pd.DataFrame:
     """pipeline (name), furthest, deals, lost of the deals in the funnel (`funnel.funnel_from_counts`)."""
     names = read_frame(session, select(Pipeline.id, Pipeline.name)).set_index("id")["name"]
-    inside = groups[groups["in_funnel"].astype(int) == 1]
+    inside = groups[groups["in_funnel"]]
     counted = pd.DataFrame({"pipeline": inside["pipeline_id"].map(names),
                             "furthest": inside["furthest"].astype("float64"),
                             "deals": inside["deals"], "lost": inside["lost"]})

@@ -117,7 +117,12 @@ class FunnelDeal(SQLModel, table=True):
     in a lost stage, or never in any); stays = its stays in any stage (0 = not in the funnel);
     close_days = days from created_at to closed_at, as the database computes them."""
 
-    __tablename__ = "funnel_deals"  # read whole (narrow rows): an owner index made SQLite look up each row
+    __tablename__ = "funnel_deals"
+    __table_args__ = (
+        # The funnel's one scan, grouped in this order without a sort and without visiting the table.
+        Index("ix_funnel_deals_groups", "owner_id", "pipeline_id", "furthest", "stays", "status",
+              "created_at", "amount", "close_days"),
+    )
 
     deal_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     pipeline_id: int = Field(nullable=False)

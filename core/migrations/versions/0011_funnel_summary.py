@@ -30,6 +30,8 @@ def upgrade() -> None:
         sa.Column('stays', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('deal_id'),
     )
+    op.create_index('ix_funnel_deals_groups', 'funnel_deals', ['owner_id', 'pipeline_id', 'furthest', 'stays',
+                                                              'status', 'created_at', 'amount', 'close_days'])
     op.create_table(
         'funnel_stays',
         sa.Column('stay_id', sa.Integer(), autoincrement=False, nullable=False),
@@ -50,4 +52,5 @@ def downgrade() -> None:
     op.drop_index('ix_funnel_stays_stage_days', table_name='funnel_stays')
     op.drop_index('ix_funnel_stays_deal', table_name='funnel_stays')
     op.drop_table('funnel_stays')
+    op.drop_index('ix_funnel_deals_groups', table_name='funnel_deals')
     op.drop_table('funnel_deals')

@@ -20,6 +20,7 @@ console = Console(soft_wrap=True)
 def _registry() -> dict[str, object]:
     import core.analytics.basket_summary
     import core.analytics.campaign_summary
+    import core.analytics.funnel_summary
     import core.analytics.potential_scores
     import core.analytics.purchases
     import core.query.rollup  # noqa: F401

@@ -24,11 +24,13 @@ from core.analytics import (
     cache,
     campaign_summary,
     dashboards,
+    funnel_summary,
     loaders,
     potential,
     potential_scores,
     purchases,
 )
+from core.config import today
 from core.db import make_engine
 from core.models import Contact, Order, User
 from core.query import rollup
@@ -75,10 +77,13 @@ ORDERS_SQL = ("SELECT o.id, o.contact_id, o.ordered_at, coalesce(sum(l.quantity 
 # RFM, loyalty and potential read the purchases summary (core/analytics/purchases.py), not the orders.
 SUMMARY_SQL = "SELECT contact_id, orders, revenue, first_day, last_day, own_gap FROM contact_purchases"
 FLOORS = {
-    "funnel": ["SELECT d.id, s.name, s.position, s.is_lost, h.entered_at, h.exited_at, d.status, d.amount, "
-               "d.created_at, d.closed_at FROM deals d JOIN pipelines p ON p.id = d.pipeline_id "
-               "LEFT JOIN deal_stage_history h ON h.deal_id = d.id LEFT JOIN stages s ON s.id = h.stage_id "
-               "WHERE d.deleted_at IS NULL"],
+    # The funnel reads its summary (core/analytics/funnel_summary.py): the floor is its two grouped
+    # scans over this year's deals and stays, without the medians, names and pandas.
+    "funnel": ["SELECT owner_id, pipeline_id, furthest, stays > 0, count(*), sum(amount), sum(close_days) "
+               "FROM funnel_deals WHERE created_at >= '{start}' AND created_at < '{end}' "
+               "GROUP BY owner_id, pipeline_id, furthest, stays > 0",
+               "SELECT stage_id, pipeline_id, count(days) FROM funnel_stays "
+               "WHERE created_at >= '{start}' AND created_at < '{end}' GROUP BY stage_id, pipeline_id"],
     "RFM segments": [SUMMARY_SQL],
     "cohort matrix (loyalty)": [SUMMARY_SQL],
     # Pairs are read from the kept counts (core/analytics/basket_summary.py), not from the order lines:
@@ -117,7 +122,9 @@ def bench(session: Session, user: User, *, cold: int, warm: int) -> list[Any]:
     calls["monthly revenue by category"] = lambda: run_query(session, REVENUE, user)
     for name, call in calls.items():
         if name in FLOORS:
-            def floor(statements: list[str] = FLOORS[name]) -> None:
+            year = {"start": f"{today().year}-01-01 00:00:00", "end": f"{today().year + 1}-01-01 00:00:00"}
+
+            def floor(statements: tuple[str, ...] = tuple(s.format(**year) for s in FLOORS[name])) -> None:
                 for statement in statements:
                     session.execute(text(statement)).fetchall()
         else:
@@ -136,17 +143,17 @@ def bench(session: Session, user: User, *, cold: int, warm: int) -> list[Any]:
 
 
 def _summary_refreshes(session: Session) -> list[Any]:
-    """Bring every summary (purchases, basket counts, order rollup, contact features, campaign
-    results) up to date before the dashboards are timed, so that "cold" means an empty result cache
-    over up-to-date summaries; a first build is reported (a one-off, like `crm summaries rebuild`
-    after an upgrade)."""
+    """Bring every summary (purchases, basket counts, funnel, order rollup, contact features,
+    campaign results) up to date before the dashboards are timed, so that "cold" means an empty
+    result cache over up-to-date summaries; a first build is reported (a one-off, like
+    `crm summaries rebuild` after an upgrade)."""
     from benchmarks.harness import timed
     from core.analytics import summaries
     from core.models import SummaryState
 
     results = []
-    for summary in (purchases.SUMMARY, basket_summary.SUMMARY, rollup.SUMMARY, potential_scores.SUMMARY,
-                    campaign_summary.SUMMARY):
+    for summary in (purchases.SUMMARY, basket_summary.SUMMARY, funnel_summary.SUMMARY, rollup.SUMMARY,
+                    potential_scores.SUMMARY, campaign_summary.SUMMARY):
         built = session.get(SummaryState, summary.name) is None
         took = _timed(lambda summary=summary: summaries.refresh(session, summary))
         note = "first build of the summary tables" if built else "summary already up to date"

@@ -26,7 +26,6 @@ from sqlalchemy import (
     Select,
     String,
     and_,
-    case,
     func,
     literal,
     select,
@@ -130,92 +129,6 @@ def _deal_filters(query: Select[Any], user: User | None, where: DealFilter) -> S
     if where.created_to is not None:
         query = query.where(Deal.created_at < start_of_day(where.created_to))
     return query
-
-
-def days_between_sql(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
-    """later - earlier in days (fractions kept; NULL when either is NULL), computed by the database."""
-    if session.get_bind().dialect.name == "sqlite":
-        return func.julianday(later) - func.julianday(earlier)
-    return func.extract("epoch", later - earlier) / 86400.0
-
-
-def _deal_stays(session: Session, user: User | None, where: DealFilter, *columns: Any) -> Select[Any]:
-    """SELECT `columns` from the stays of the filtered, visible deals, joined to stage and pipeline."""
-    query = (select(*columns).select_from(Deal)
-             .join(DealStageHistory, DealStageHistory.deal_id == Deal.id)
-             .join(Stage, Stage.id == DealStageHistory.stage_id)
-             .join(Pipeline, Pipeline.id == Deal.pipeline_id))
-    return _deal_filters(query, user, where)
-
-
-def furthest_stage_frame(session: Session, user: User | None,
-                         where: DealFilter = DealFilter()) -> pd.DataFrame:
-    """pipeline (the deal's, by name), furthest (position of the furthest non-lost stage a deal was
-    in; None when only in a lost stage), deals, lost (how many of them are lost): the funnel's
-    per-deal facts counted by the database. Deals without any stay are left out."""
-    furthest = func.max(case((Stage.is_lost, None), else_=Stage.position))
-    lost = case((Deal.status == "lost", 1), else_=0)
-    per_deal = _deal_stays(session, user, where, Pipeline.name.label("pipeline"), lost.label("lost"),
-                           furthest.label("furthest")).group_by(Deal.id, Pipeline.name, lost).subquery()
-    query = (select(per_deal.c.pipeline, per_deal.c.furthest, func.count().label("deals"),
-                    func.sum(per_deal.c.lost).label("lost"))
-             .group_by(per_deal.c.pipeline, per_deal.c.furthest))
-    return read_frame(session, query)
-
-
-def stage_medians_frame(session: Session, user: User | None,
-                        where: DealFilter = DealFilter()) -> pd.DataFrame:
-    """pipeline (the deal's), stage, stage_position, median_days_in_stage: every non-lost stage the
-    filtered deals stayed in, with the median length of the completed stays (NaN without any).
-
-    Each stay's length comes from the database as one number with two small ids (pipeline, stage):
-    a median cannot be summed, and ranking the stays in SQL (window functions) measured slower than
-    reading these three numbers per stay. Names are attached per stage, not per stay.
-    """
-    days = days_between_sql(session, DealStageHistory.exited_at, DealStageHistory.entered_at)
-    query = _deal_stays(session, user, where, Deal.pipeline_id, DealStageHistory.stage_id, days.label("days"))
-    stays = read_frame(session, query.where(Stage.is_lost.is_(False)))
-    stays["days"] = stays["days"].astype("float64")
-    names = _stage_names(session)
-    keys = ["pipeline", "stage", "stage_position"]
-    per_id = stays.groupby(["pipeline_id", "stage_id"])["days"].median().rename("median_days_in_stage")
-    per_id = per_id.reset_index().merge(names, on=["pipeline_id", "stage_id"])
-    if not per_id.duplicated(keys).any():
-        return per_id[[*keys, "median_days_in_stage"]]
-    # Two stages (or pipelines) share a name and position: their stays make one median.
-    named = stays.merge(names, on=["pipeline_id", "stage_id"])
-    return named.groupby(keys)["days"].median().rename("median_days_in_stage").reset_index()
-
-
-def _stage_names(session: Session) -> pd.DataFrame:
-    """pipeline_id, stage_id, pipeline, stage, stage_position of every (pipeline, stage) pair,
-    deleted ones too: a deal's pipeline names its funnel, the stage its step."""
-    query = (select(Pipeline.id.label("pipeline_id"), Stage.id.label("stage_id"),
-                    Pipeline.name.label("pipeline"), Stage.name.label("stage"),
-                    Stage.position.label("stage_position"))
-             .select_from(Pipeline).join(Stage, true()))
-    return read_frame(session, query)
-
-
-def deal_totals_frame(session: Session, user: User | None, where: DealFilter = DealFilter()) -> pd.DataFrame:
-    """Per owner (display name; None when unowned) the sums the deal KPIs are made of
-    (`funnel.TOTAL_COLUMNS`) and `deals`, summed by the database over the visible deals."""
-    won = Deal.status == "won"
-    days = days_between_sql(session, Deal.closed_at, Deal.created_at)
-    counted = func.sum(case((won, 1), else_=0))
-    query = (
-        select(User.display_name.label("owner"), func.count().label("deals"),
-               func.sum(case((Deal.status == "open", 1), else_=0)).label("open_deals"),
-               counted.label("won"), func.sum(case((Deal.status == "lost", 1), else_=0)).label("lost"),
-               func.coalesce(func.sum(case((won, Deal.amount))), 0.0).label("won_amount_sum"),
-               func.count(case((won, Deal.amount))).label("won_amount_n"),
-               func.coalesce(func.sum(case((won, days))), 0.0).label("won_days_sum"),
-               func.count(case((won, days))).label("won_days_n"))
-        .select_from(Deal)
-        .outerjoin(User, User.id == Deal.owner_id)
-        .group_by(User.display_name)
-    )
-    return read_frame(session, _deal_filters(query, user, where))
 
 
 def split_history(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -255,3 +255,49 @@ class CampaignFollowUp(SQLModel, table=True):
     owner_id: int | None = None
     amount: float = Field(nullable=False)
     after_seconds: float = Field(nullable=False)
+
+
+class FunnelDeal(SQLModel, table=True):
+    """One row per live deal: the columns the funnel filters and sums on, with its furthest stage.
+
+    furthest = the highest position of a non-lost stage the deal stayed in (NULL when it was only
+    in a lost stage, or never in any); stays = its stays in any stage (0 = not in the funnel);
+    close_days = days from created_at to closed_at, as the database computes them."""
+
+    __tablename__ = "funnel_deals"
+    __table_args__ = (
+        # The funnel's one scan, grouped in this order without a sort and without visiting the table.
+        Index("ix_funnel_deals_groups", "owner_id", "pipeline_id", "furthest", "stays", "status",
+              "created_at", "amount", "close_days"),
+    )
+
+    deal_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    pipeline_id: int = Field(nullable=False)
+    owner_id: int | None = None
+    status: str = Field(max_length=8, nullable=False)
+    created_at: NaiveDatetime = Field(nullable=False)
+    amount: float | None = None
+    close_days: float | None = None
+    furthest: int | None = None
+    stays: int = Field(default=0, nullable=False)
+
+
+class FunnelStay(SQLModel, table=True):
+    """One row per stay of a live deal in a stage, with the deal's pipeline, owner and creation
+    time copied, so the median days in stage is read from one index without a join.
+    days = exited_at − entered_at in days (NULL while the deal is still in the stage)."""
+
+    __tablename__ = "funnel_stays"
+    __table_args__ = (
+        Index("ix_funnel_stays_deal", "deal_id"),
+        # The medians: a group's completed stays in days order, with the filter columns at hand.
+        Index("ix_funnel_stays_stage_days", "stage_id", "pipeline_id", "days", "created_at", "owner_id"),
+    )
+
+    stay_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    deal_id: int = Field(nullable=False)
+    pipeline_id: int = Field(nullable=False)
+    stage_id: int = Field(nullable=False)
+    owner_id: int | None = None
+    created_at: NaiveDatetime = Field(nullable=False)
+    days: float | None = None

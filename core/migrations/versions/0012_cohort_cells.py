@@ -6,7 +6,7 @@ Two covering indexes of live contacts for the segments page: new contacts per mo
 per age, gender and income band.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 """
 from collections.abc import Sequence
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0012'
-down_revision: str | None = '0010'
+down_revision: str | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

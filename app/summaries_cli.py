@@ -17,24 +17,11 @@ summaries_app = typer.Typer(help="Derived summary tables for the analytics.", no
 console = Console(soft_wrap=True)
 
 
-def _registry() -> dict[str, object]:
-    import core.analytics.basket_summary
-    import core.analytics.campaign_summary
-    import core.analytics.funnel_summary
-    import core.analytics.potential_scores
-    import core.analytics.purchases
-    import core.query.rollup  # noqa: F401
-    from core.analytics import summaries
-
-    return summaries.REGISTRY  # type: ignore[return-value]
-
-
 @summaries_app.command("rebuild")
 def rebuild() -> None:
     """Recompute every summary from the source tables."""
     from core.analytics import summaries
 
-    _registry()
     with session_scope() as session:
         for name, seconds in summaries.rebuild_all(session).items():
             console.print(f"Rebuilt {name} in {seconds:.1f} s.")
@@ -45,8 +32,8 @@ def refresh() -> None:
     """Fold in what changed since the last refresh (what a dashboard does before reading)."""
     from core.analytics import summaries
 
-    for name, summary in _registry().items():
+    for name, summary in summaries.registered().items():
         began = time.perf_counter()
         with session_scope() as session:
-            summaries.refresh(session, summary)  # type: ignore[arg-type]
+            summaries.refresh(session, summary)
         console.print(f"{name} up to date ({time.perf_counter() - began:.1f} s).")

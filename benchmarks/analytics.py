@@ -19,21 +19,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from core.analytics import (
-    basket_summary,
-    cache,
-    campaign_summary,
-    dashboards,
-    funnel_summary,
-    loaders,
-    potential,
-    potential_scores,
-    purchases,
-)
+from core.analytics import cache, dashboards, loaders, potential
 from core.config import today
 from core.db import make_engine
 from core.models import Contact, Order, User
-from core.query import rollup
 from core.query.compiler import compile_query
 from core.query.engine import run_query
 from core.query.spec import QuerySpec
@@ -143,17 +132,15 @@ def bench(session: Session, user: User, *, cold: int, warm: int) -> list[Any]:
 
 
 def _summary_refreshes(session: Session) -> list[Any]:
-    """Bring every summary (purchases, basket counts, funnel, order rollup, contact features,
-    campaign results) up to date before the dashboards are timed, so that "cold" means an empty
-    result cache over up-to-date summaries; a first build is reported (a one-off, like
-    `crm summaries rebuild` after an upgrade)."""
+    """Bring every summary (`summaries.registered()`) up to date before the dashboards are timed, so
+    that "cold" means an empty result cache over up-to-date summaries; a first build is reported
+    (a one-off, like `crm summaries rebuild` after an upgrade)."""
     from benchmarks.harness import timed
     from core.analytics import summaries
     from core.models import SummaryState
 
     results = []
-    for summary in (purchases.SUMMARY, basket_summary.SUMMARY, funnel_summary.SUMMARY, rollup.SUMMARY,
-                    potential_scores.SUMMARY, campaign_summary.SUMMARY):
+    for summary in summaries.registered().values():
         built = session.get(SummaryState, summary.name) is None
         took = _timed(lambda summary=summary: summaries.refresh(session, summary))
         note = "first build of the summary tables" if built else "summary already up to date"

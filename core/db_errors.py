@@ -20,11 +20,16 @@ def reason_of(error: BaseException) -> str:
     return text.splitlines()[0].strip() if text else type(error).__name__
 
 
+def is_locked(error: BaseException) -> bool:
+    """Another program holds the write lock (SQLite) or a lock timed out (PostgreSQL)."""
+    return any(mark in reason_of(error).lower() for mark in LOCKED)
+
+
 def explain(error: BaseException, url: str) -> str:
     where = make_url(url).render_as_string(hide_password=True)
     reason = reason_of(error)
     lower = reason.lower()
-    if any(mark in lower for mark in LOCKED):
+    if is_locked(error):
         return (f"The database at {where} is busy: another program is writing to it ({reason}). "
                 "Try again in a moment; if it stays locked, close the program that holds it.")
     if "database" in lower and "does not exist" in lower:

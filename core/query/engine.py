@@ -28,12 +28,14 @@ from functools import cached_property, reduce
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from core.analytics.cache import cached, user_scope
 from core.analytics.version import QUERY_MODELS, data_version
 from core.config import now as clock_now
 from core.config import today as business_today
+from core.db_errors import is_locked
 from core.models import User
 from core.query import rollup
 from core.query.catalog import METRICS, NOW, Metric, describe_catalog, resolve_metric
@@ -122,7 +124,13 @@ def _kept(result: QueryResult) -> QueryResult:
 def _run(session: Session, spec: QuerySpec, user: User, today: date | None, rollups: bool) -> QueryResult:
     compiled = compile_query(spec, user, today=today, session=session, rollups=rollups)
     if any(part.source for part in compiled):
-        rollup.refresh(session)  # fold in what changed since it was last read
+        try:
+            rollup.refresh(session)  # fold in what changed since it was last read
+        except OperationalError as error:
+            if not is_locked(error):
+                raise
+            # Another program holds the write lock the fold needs: the facts give the same answer.
+            compiled = compile_query(spec, user, today=today, session=session, rollups=False)
     parts = [_fetch(session, part) for part in compiled]
     keys = [d.id for d in compiled.dimensions]
     table = reduce(lambda left, right: _merge(left, right, keys), parts)

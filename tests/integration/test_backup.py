@@ -16,7 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from core import backup as backup_module
-from core.analytics import basket_summary, campaign_summary, purchases, summaries
+from core.analytics import summaries
+from core.analytics.potential import potential_dashboard
 from core.backup_sums import table_sums
 from core.demo import generate_demo
 from core.models import (
@@ -65,12 +66,17 @@ def fill_every_table(engine: Engine) -> None:
             .where(CampaignRecipient.sent_at.is_not(None), CampaignRecipient.status != "pending",
                    Contact.deleted_at.is_(None))).first()
         assert sent is not None and sent.sent_at is not None
-        session.add(Order(order_number="FOLLOW-UP-1", contact_id=sent.contact_id,
-                          ordered_at=sent.sent_at + timedelta(days=7)))
+        # Two of its orders taken by two owners: a customer shared between owners.
+        owners = session.exec(select(User.id).order_by(User.id)).all()[:2]
+        week_later = sent.sent_at + timedelta(days=7)
+        session.add_all([Order(order_number=f"FOLLOW-UP-{n}", contact_id=sent.contact_id, owner_id=owner,
+                               ordered_at=week_later) for n, owner in enumerate(owners)])
         session.commit()
-        # The analytics' summary tables (and their state) are built on first read: build them now.
-        for summary in (purchases.SUMMARY, basket_summary.SUMMARY, campaign_summary.SUMMARY):
+        # The analytics' summary tables (and their state) are built on first read: build them now,
+        # and fit the sales-potential model (kept in its table).
+        for summary in summaries.registered().values():
             summaries.refresh(session, summary)
+        potential_dashboard(session, user)
 
 
 def sums(engine: Engine) -> dict:  # type: ignore[type-arg]

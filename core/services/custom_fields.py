@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Any
 
@@ -49,9 +50,12 @@ def coerce(definition: CustomFieldDefinition, raw: Any) -> Any:
     kind = definition.field_type
     if kind == "number":
         try:
-            return float(str(raw).replace(",", "")) if not isinstance(raw, int | float) else raw
+            number = float(str(raw).replace(",", "")) if not isinstance(raw, int | float) else raw
         except ValueError:
             raise ValueError(f"{definition.label} must be a number, not {str(raw)[:40]!r}") from None
+        if isinstance(number, float) and not math.isfinite(number):  # "nan", "1e400": JSON cannot hold them
+            raise ValueError(f"{definition.label} must be a finite number, not {str(raw)[:40]!r}")
+        return number
     if kind == "date":
         if isinstance(raw, date):
             return raw.isoformat()

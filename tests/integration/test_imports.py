@@ -210,6 +210,19 @@ def test_custom_fields_are_mapped_by_name_or_label_and_checked(session: Session,
     assert exported[["tier", "score"]].iloc[0].tolist() == ["gold", 42.0]
 
 
+def test_a_custom_number_must_be_finite(session: Session, admin, tmp_path: Path) -> None:
+    """'nan' and '1e400' parse as floats but no JSON column can store them: the rows are refused
+    with a message, and nothing is written (PostgreSQL used to fail the whole file with a raw error)."""
+    session.add(CustomFieldDefinition(entity="contacts", name="score", label="Score", field_type="number"))
+    session.commit()
+    bad = write(tmp_path, "bad.csv", "first_name,score\nAna,nan\nBo,1e400\nCy,-inf\nDi,1e300\n")
+    with pytest.raises(ImportRejected) as caught:
+        import_file(session=session, user=admin, entity="contacts", path=bad)
+    assert rejected_lines(caught.value) == {2: {"score"}, 3: {"score"}, 4: {"score"}}
+    assert "Score must be a finite number, not '1e400'" in str(caught.value)
+    assert count(session, "contacts") == 0
+
+
 # ---- export and permissions ----------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select, union
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select, union
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -166,8 +166,11 @@ def contact_360(session: Session, user: User, contact_id: int) -> Contact360:
 def company_360(session: Session, user: User, company_id: int) -> Company360:
     """A company with its contacts, deals, orders, the timeline across its contacts, open cases."""
     company: Company = get_record(session, user, "companies", company_id)  # type: ignore[assignment]
-    people = select(Contact.id).where(Contact.company_id == company_id).scalar_subquery()
-    ours = or_(Activity.company_id == company_id, Activity.contact_id.in_(people))
+    # Its own interactions and its contacts', as one id list each index serves (an OR with a
+    # subquery made PostgreSQL scan every activity).
+    of_people = (select(Activity.id).join(Contact, Contact.id == Activity.contact_id)
+                 .where(Contact.company_id == company_id))
+    ours = Activity.id.in_(union(select(Activity.id).where(Activity.company_id == company_id), of_people))
     timeline, total = _timeline(session, user, ours)
     contacts, contacts_total = _company_contacts(session, user, company_id)
     open_case = and_(Case.company_id == company_id, Case.status.in_(OPEN_CASE_STATUSES))
@@ -388,11 +391,18 @@ def activity_select() -> Any:
 
 def _timeline(session: Session, user: User, where: ColumnElement[bool],
               limit: int = TIMELINE_LIMIT) -> tuple[pd.DataFrame, int]:
-    """Interactions on every channel, newest first, with who handled them; and how many in all."""
-    query = (activity_select()
-             .where(where, Activity.deleted_at.is_(None), visible_clause(user, Activity))
-             .order_by(Activity.occurred_at.desc(), Activity.id.desc()).limit(limit))
-    return _frame(session, query), _count(session, Activity, user, where)
+    """Interactions on every channel, newest first, with who handled them; and how many in all.
+
+    The matching interactions are found first, through the indexes `where` names, then sorted. A
+    company's "its own or its contacts'" is an OR that PostgreSQL cannot estimate: asked for the
+    newest 50 directly, it walked every activity backwards by time (5 s at 3M activities)."""
+    matched = (select(Activity.id, Activity.occurred_at)
+               .where(where, Activity.deleted_at.is_(None), visible_clause(user, Activity))
+               .cte("matched").prefix_with("MATERIALIZED", dialect="postgresql"))
+    newest = select(matched.c.id).order_by(matched.c.occurred_at.desc(), matched.c.id.desc()).limit(limit)
+    query = (activity_select().where(Activity.id.in_(newest))
+             .order_by(Activity.occurred_at.desc(), Activity.id.desc()))
+    return _frame(session, query), int(session.scalar(select(func.count()).select_from(matched)) or 0)
 
 
 def _figures(session: Session, user: User, orders: ColumnElement[bool], activities: ColumnElement[bool],

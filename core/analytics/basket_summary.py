@@ -72,11 +72,8 @@ def fold(connection: Connection, new: dict[str, summaries.NewRows]) -> None:
 SUMMARY = summaries.register(summaries.Summary(NAME, ("orders", "order_lines", "audit_log"), build, fold))
 
 
-def refresh(session: Session, *, rebuild: bool = False) -> bool:
+def refresh(session: Session) -> bool:
     """Bring the basket counts up to date (build them on first use); True when anything was folded."""
-    if rebuild:
-        summaries.rebuild(session, SUMMARY)
-        return True
     return summaries.refresh(session, SUMMARY)
 
 

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from core import config, db
+from core.analytics import cache
 
 SENDER = "crm@example.com"
 
@@ -62,3 +63,12 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     yield inbox
     controller.stop()
     config.get_settings.cache_clear()
+
+
+@pytest.fixture
+def fresh_cache() -> Iterator[None]:
+    """An empty analytics result cache before and after the test, so a figure is computed, not
+    recalled (PostgreSQL test databases are emptied between tests and reuse ids and versions)."""
+    cache.RESULTS.clear()
+    yield
+    cache.RESULTS.clear()

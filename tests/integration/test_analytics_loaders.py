@@ -34,12 +34,7 @@ from core.services.orders import orders as order_service
 D = datetime
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():  # type: ignore[no-untyped-def]
-    """Each test starts cold: PostgreSQL databases are emptied between tests and reuse ids."""
-    cache.RESULTS.clear()
-    yield
-    cache.RESULTS.clear()
+pytestmark = pytest.mark.usefixtures("fresh_cache")  # analytics results are kept per data version
 
 
 @dataclass

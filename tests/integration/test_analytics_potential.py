@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
-from core.analytics import cache
 from core.analytics.potential import (
     ACCEPTED,
     contact_potential,
@@ -26,11 +25,7 @@ from core.models import Contact, Order, OrderLine, Product, User
 TODAY = date(2026, 6, 15)
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():  # type: ignore[no-untyped-def]
-    cache.RESULTS.clear()
-    yield
-    cache.RESULTS.clear()
+pytestmark = pytest.mark.usefixtures("fresh_cache")  # analytics results are kept per data version
 
 
 @pytest.fixture

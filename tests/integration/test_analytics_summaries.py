@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from core.analytics import basket, basket_summary, cache, dashboards, funnel, loaders
+from core.analytics import basket, basket_summary, cache, dashboards, funnel, loaders, summaries
 from core.models import Deal, DealStageHistory, Order, OrderLine, Pipeline, Product, Stage, User
 from core.services.orders import orders as order_service
 from core.services.orders import place_order
@@ -27,11 +27,7 @@ from core.services.orders import products as product_service
 D = datetime
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():  # type: ignore[no-untyped-def]
-    cache.RESULTS.clear()
-    yield
-    cache.RESULTS.clear()
+pytestmark = pytest.mark.usefixtures("fresh_cache")  # analytics results are kept per data version
 
 
 @pytest.fixture
@@ -195,7 +191,7 @@ def test_a_rebuild_gives_the_same_counts_as_the_folds(session, shop, admin, outs
     order_service.delete(session=session, user=admin, record_id=orders[7].id)
     assert basket_summary.refresh(session) is True
     folded = counts()
-    basket_summary.refresh(session, rebuild=True)
+    summaries.rebuild(session, basket_summary.SUMMARY)
     assert counts() == folded and folded
 
 

@@ -53,11 +53,7 @@ OPENED = {"opened", "clicked", "replied", "interested", "not_interested", "unsub
 KNOWN = OPENED | {"pending", "sent", "bounced"}
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():  # type: ignore[no-untyped-def]
-    cache.RESULTS.clear()
-    yield
-    cache.RESULTS.clear()
+pytestmark = pytest.mark.usefixtures("fresh_cache")  # analytics results are kept per data version
 
 
 @pytest.fixture

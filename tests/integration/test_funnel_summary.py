@@ -33,11 +33,7 @@ from core.services.deals import stages as stage_service
 PERIODS = (None, "this year", "last year", "last 90 days")
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():  # type: ignore[no-untyped-def]
-    cache.RESULTS.clear()
-    yield
-    cache.RESULTS.clear()
+pytestmark = pytest.mark.usefixtures("fresh_cache")  # analytics results are kept per data version
 
 
 @pytest.fixture

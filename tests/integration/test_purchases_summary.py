@@ -42,11 +42,7 @@ from tests.conftest import insert_user
 STATUSES = ["paid"] * 6 + ["shipped"] * 3 + ["placed", "quote", "cancelled"]
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():  # type: ignore[no-untyped-def]
-    cache.RESULTS.clear()
-    yield
-    cache.RESULTS.clear()
+pytestmark = pytest.mark.usefixtures("fresh_cache")  # analytics results are kept per data version
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ from scipy.special import expit
 from sqlalchemy import func, select, text
 from sqlmodel import Session
 
-from core.analytics import potential_scores, propensity, purchases
+from core.analytics import potential_scores, propensity, purchases, summaries
 from core.analytics.cache import SYSTEM_SCOPE, cached, user_scope
 from core.analytics.loaders import (
     contact_labels,
@@ -154,18 +154,18 @@ def _fit(contacts: pd.DataFrame, orders: pd.DataFrame, as_of: date, horizon_days
 
 
 def _keep(session: Session, key: str, fitted: PotentialModel) -> None:
-    """Store `fitted` as the model of its horizon (replacing an older fit). Commits the session,
-    as a summary refresh does; two processes fitting at once store the same model."""
+    """Store `fitted` as the model of its horizon (replacing an older fit), in a transaction of its
+    own as a summary refresh does; two processes fitting at once store the same model."""
     params = json.dumps({"as_of": fitted.as_of.isoformat(), "problem": fitted.problem,
                          "model": fitted.model.as_dict() if fitted.model is not None else None,
                          "auc": fitted.auc, "base_rate": fitted.base_rate,
                          "lift": fitted.lift.to_dict(orient="list")})
-    session.connection().execute(text(
-        "INSERT INTO potential_models (horizon_days, data_key, params, fitted_at) "
-        "VALUES (:horizon, :key, :params, :at) ON CONFLICT (horizon_days) DO UPDATE SET "
-        "data_key = excluded.data_key, params = excluded.params, fitted_at = excluded.fitted_at"),
-        {"horizon": fitted.horizon_days, "key": key, "params": params, "at": now()})
-    session.commit()
+    with summaries.own_transaction(session) as connection:
+        connection.execute(text(
+            "INSERT INTO potential_models (horizon_days, data_key, params, fitted_at) "
+            "VALUES (:horizon, :key, :params, :at) ON CONFLICT (horizon_days) DO UPDATE SET "
+            "data_key = excluded.data_key, params = excluded.params, fitted_at = excluded.fitted_at"),
+            {"horizon": fitted.horizon_days, "key": key, "params": params, "at": now()})
 
 
 def _from_json(horizon_days: int, stored: str) -> PotentialModel:

@@ -121,7 +121,7 @@ def registered() -> dict[str, Summary]:
 def refresh(session: Session, summary: Summary) -> bool:
     """Bring `summary` up to date with the committed data, building it on first use; True when
     anything was folded or built. The caller's session is left as it was (see the module notes)."""
-    with _refresh_connection(session) as connection:
+    with own_transaction(session) as connection:
         version = data_version(connection)
         state = _state(connection, summary.name)
         if state is not None and state["data_version"] == version:
@@ -131,7 +131,7 @@ def refresh(session: Session, summary: Summary) -> bool:
 
 def rebuild(session: Session, summary: Summary) -> None:
     """Recompute `summary` from scratch (after a change made outside the services)."""
-    with _refresh_connection(session) as connection:
+    with own_transaction(session) as connection:
         _locked_refresh(connection, summary, data_version(connection), rebuild=True)
 
 
@@ -180,9 +180,11 @@ def audited_ids(connection: Connection, new: NewRows, entities: Sequence[str]) -
 
 
 @contextmanager
-def _refresh_connection(session: Session) -> Iterator[Connection]:
+def own_transaction(session: Session) -> Iterator[Connection]:
     """A connection in a transaction of its own, committed when the block ends (rolled back if it
-    raises); on SQLite, for a caller already holding the write lock, a savepoint of its transaction."""
+    raises); on SQLite, for a caller already holding the write lock, a savepoint of its transaction.
+    For what a read keeps in the database (summaries, a fitted model) without touching the caller's
+    session."""
     if _holds_sqlite_write_lock(session):
         connection = session.connection()
         with connection.begin_nested():

@@ -25,6 +25,7 @@ from core.analytics import (
     dashboards,
     loaders,
     loyalty,
+    potential,
     potential_scores,
     propensity,
     purchases,
@@ -381,6 +382,19 @@ def test_a_dashboard_read_neither_commits_nor_loses_the_callers_write(session, s
     cache.RESULTS.clear()
     assert dashboards.rfm_dashboard(session, admin).revenue == pytest.approx(before + 100.0)
     _check_everything(session, people, "after a write read by a dashboard before its commit")
+
+
+def test_a_model_fitted_during_a_use_case_commits_none_of_its_writes(session, shop, people, engine) -> None:
+    """Sales potential read mid use case: the new order makes it fit and keep a model, and keeping it
+    must not commit the use case's pending write (which then fails and leaves no trace)."""
+    admin = people["admin"]
+    with pytest.raises(RuntimeError), batch(session):
+        _pending_purchase(session, admin, 100.0)
+        cache.RESULTS.clear()
+        potential.potential_dashboard(session, admin)
+        assert _committed(engine, "Pending") == 0
+        raise RuntimeError("the use case fails after reading sales potential")
+    assert _committed(engine, "Pending") == 0
 
 
 def test_a_write_rolled_back_after_a_dashboard_read_leaves_no_trace(session, shop, people, engine) -> None:

@@ -20,6 +20,7 @@ from bot.people import fold
 from core.analytics.version import data_version
 from core.models import AuditLog, Campaign, Company, Contact, Deal, Pipeline, Product, Segment, Stage, User
 from core.models.base import CHANNELS, CONTACT_SOURCES, GENDERS, LIFECYCLE_STAGES
+from core.query.distinct import distinct_live_values
 
 FUZZY_CUTOFF = 86.0  # "Milno" -> Milano, but "Rome" never becomes "Roma"-like neighbours by chance
 VERSION_MODELS = (Contact, Company, Deal, Stage, Pipeline, Product, User, Campaign, Segment, AuditLog)
@@ -155,9 +156,7 @@ def read_values(session: Session) -> dict[str, list[str]]:
     for dimension, cols in columns.items():
         found = values.setdefault(dimension, [])
         for column in cols:
-            model = column.class_
-            query = select(column).distinct().where(column.is_not(None), model.deleted_at.is_(None))
-            found.extend(str(v) for v in session.scalars(query) if v)
+            found.extend(str(v) for v in distinct_live_values(session, column) if v)
     return values
 
 

@@ -70,16 +70,6 @@ class calendar_day(FunctionElement[Any]):
     inherit_cache = True
 
 
-@compiles(calendar_day, "postgresql")
-def _calendar_day_pg(element: calendar_day, compiler: Any, **kw: Any) -> str:
-    return f"CAST({compiler.process(next(iter(element.clauses)), **kw)} AS DATE)"
-
-
-@compiles(calendar_day)
-def _calendar_day_sqlite(element: calendar_day, compiler: Any, **kw: Any) -> str:
-    return f"date({compiler.process(next(iter(element.clauses)), **kw)})"
-
-
 class days_between(FunctionElement[float]):
     """(later - earlier) in days, fractional: julianday on SQLite, EXTRACT(EPOCH) on PostgreSQL."""
 
@@ -89,18 +79,6 @@ class days_between(FunctionElement[float]):
 
     def __init__(self, later: Any, earlier: Any):
         super().__init__(later, earlier)
-
-
-@compiles(days_between, "postgresql")
-def _days_between_pg(element: days_between, compiler: Any, **kw: Any) -> str:
-    later, earlier = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"(CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS FLOAT) / 86400.0)"
-
-
-@compiles(days_between)
-def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
-    later, earlier = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"(julianday({later}) - julianday({earlier}))"
 
 
 def ratio(numerator: ColumnElement[Any], denominator: ColumnElement[Any], *,
@@ -126,16 +104,6 @@ class cents(FunctionElement[float]):
     inherit_cache = True
 
 
-@compiles(cents, "postgresql")
-def _cents_pg(element: cents, compiler: Any, **kw: Any) -> str:
-    return f"ROUND(CAST({compiler.process(next(iter(element.clauses)), **kw)} AS NUMERIC), 2)"
-
-
-@compiles(cents)
-def _cents_sqlite(element: cents, compiler: Any, **kw: Any) -> str:
-    return f"ROUND({compiler.process(next(iter(element.clauses)), **kw)}, 2)"
-
-
 class binary_order(FunctionElement[str]):
     """Text compared by code point on both databases (PostgreSQL's locale collation differs from
     SQLite's binary one), so ORDER BY ... LIMIT keeps the same rows everywhere."""
@@ -145,11 +113,20 @@ class binary_order(FunctionElement[str]):
     inherit_cache = True
 
 
-@compiles(binary_order, "postgresql")
-def _binary_order_pg(element: binary_order, compiler: Any, **kw: Any) -> str:
-    return f'({compiler.process(next(iter(element.clauses)), **kw)}) COLLATE "C"'
+def _spell(construct: type[FunctionElement[Any]], *, postgresql: str, sqlite: str) -> None:
+    """Compile `construct` from a template per database; {0}, {1}... are its compiled arguments."""
+
+    def compile_with(template: str) -> Any:
+        def compile_construct(element: FunctionElement[Any], compiler: Any, **kw: Any) -> str:
+            return template.format(*(compiler.process(clause, **kw) for clause in element.clauses))
+        return compile_construct
+
+    compiles(construct, "postgresql")(compile_with(postgresql))
+    compiles(construct)(compile_with(sqlite))
 
 
-@compiles(binary_order)
-def _binary_order_sqlite(element: binary_order, compiler: Any, **kw: Any) -> str:
-    return str(compiler.process(next(iter(element.clauses)), **kw))
+_spell(calendar_day, postgresql="CAST({0} AS DATE)", sqlite="date({0})")
+_spell(days_between, postgresql="(CAST(EXTRACT(EPOCH FROM ({0} - {1})) AS FLOAT) / 86400.0)",
+       sqlite="(julianday({0}) - julianday({1}))")
+_spell(cents, postgresql="ROUND(CAST({0} AS NUMERIC), 2)", sqlite="ROUND({0}, 2)")
+_spell(binary_order, postgresql='({0}) COLLATE "C"', sqlite="{0}")

@@ -13,22 +13,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, null, or_, select, true, union_all
+from sqlalchemy import Select, and_, case, func, literal, null, select, union_all
 from sqlmodel import Session
 
 from core.errors import NotFound, ValidationError
 from core.models import Campaign, CampaignRecipient, Contact, Order, OrderLine, Product, Segment, User
 from core.query.segments import filter_members, segment_members
 from core.services import permissions
+from core.services.audience_rules import (
+    ALREADY_SENT,
+    ELIGIBLE,
+    NOT_VISIBLE,
+    RESENDABLE,
+    exclusion_reason,
+    exclusions,
+)
 from core.services.records import audit, commit, get_record, snapshot, use_case
 
 CHUNK = 500  # ids per IN (...) list
-RESENDABLE = ("pending", "failed")  # recipient statuses a send (re)tries
-CONSENT = {"email": "consent_email", "phone": "consent_phone", "sms": "consent_sms"}
-MISSING = {"email": "no email address", "phone": "no phone number", "sms": "no mobile or phone number"}
-NOT_VISIBLE = "deleted, or not visible to you"
-UNSUBSCRIBED = "unsubscribed"
-ELIGIBLE, ALREADY_SENT = "eligible", "already sent"  # the other two outcomes, for the SQL count
 
 
 def chunks(ids: list[int], size: int = CHUNK) -> Iterable[list[int]]:
@@ -50,18 +52,6 @@ class Audience:
         """Rows for a table: reason and count, largest first."""
         rows = [{"reason": reason, "contacts": len(ids)} for reason, ids in self.excluded.items()]
         return sorted(rows, key=lambda row: (-row["contacts"], row["reason"]))
-
-
-def exclusion_reason(contact: Any, channel: str) -> str | None:
-    """Why `contact` may not receive a campaign on `channel`, or None when it may."""
-    if contact.unsubscribed:
-        return UNSUBSCRIBED
-    if not getattr(contact, CONSENT[channel]):
-        return f"no {channel} consent"
-    address = contact.email if channel == "email" else (contact.mobile or contact.phone)
-    if not address:
-        return MISSING[channel]
-    return None
 
 
 def audience(session: Session, user: User, campaign: Campaign) -> Audience:
@@ -161,7 +151,7 @@ def _outcomes(session: Session, user: User, campaign: Campaign) -> Any:
     resendable = CampaignRecipient.status.in_(RESENDABLE)
     hidden = case((resendable, literal(NOT_VISIBLE)), else_=null())
     outcome = case((Contact.id.is_(None), hidden), (~resendable, literal(ALREADY_SENT)),
-                   *_exclusions(campaign.channel), else_=literal(ELIGIBLE))
+                   *exclusions(campaign.channel), else_=literal(ELIGIBLE))
     recipients = (select(CampaignRecipient.contact_id.label("contact_id"), outcome.label("outcome"))
                   .select_from(CampaignRecipient)
                   .outerjoin(Contact, and_(Contact.id == CampaignRecipient.contact_id, visible))
@@ -169,23 +159,11 @@ def _outcomes(session: Session, user: User, campaign: Campaign) -> Any:
     members = _segment_query(session, user, campaign)
     if members is None:
         return recipients.subquery("candidates")
-    newcomer = case(*_exclusions(campaign.channel), else_=literal(ELIGIBLE))  # no row yet: pending
+    newcomer = case(*exclusions(campaign.channel), else_=literal(ELIGIBLE))  # no row yet: pending
     added = select(CampaignRecipient.id).where(*live, CampaignRecipient.contact_id == Contact.id)
     joining = (select(Contact.id.label("contact_id"), newcomer.label("outcome"))
                .where(Contact.id.in_(members), visible, ~added.exists()))
     return union_all(recipients, joining).subquery("candidates")
-
-
-def _exclusions(channel: str) -> list[tuple[ColumnElement[bool], Any]]:
-    """`exclusion_reason` as CASE branches, first reason first (NULL or '' counts as missing)."""
-    def missing(column: Any) -> ColumnElement[bool]:
-        return or_(column.is_(None), column == "")
-
-    address = (missing(Contact.email) if channel == "email"
-               else and_(missing(Contact.mobile), missing(Contact.phone)))
-    return [(Contact.unsubscribed.is_(true()), literal(UNSUBSCRIBED)),
-            (getattr(Contact, CONSENT[channel]).is_not(true()), literal(f"no {channel} consent")),
-            (address, literal(MISSING[channel]))]
 
 
 def matching_contacts(session: Session, user: User, filters: list[dict[str, Any]]) -> list[int]:

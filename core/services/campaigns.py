@@ -130,13 +130,18 @@ def _page_ids(session: Session, user: User, campaign_id: int, total: int, offset
     with a recipient row (a few hundred looked at for page 1 of half a million recipients); else
     the recipients are sorted (sorting half a million rows to show 100 took a second or more)."""
     live = (CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.deleted_at.is_(None))
-    query = select(Contact.id).where(Contact.deleted_at.is_(None), permissions.visible_clause(user, Contact))
     highest = session.scalar(select(func.max(Contact.id))) or 0
     if (offset + limit) * highest <= WALK_LIMIT * total:
+        # The owner compared as `owner_id + 0`, which no index serves: else SQLite finds a manager's
+        # or staff member's contacts through the owner index and sorts them all (1.6 s at 100,000
+        # contacts) instead of walking the names.
+        query = select(Contact.id).where(Contact.deleted_at.is_(None),
+                                         permissions.owner_visible_clause(user, Contact.owner_id + 0))
         query = query.where(select(CampaignRecipient.id).where(
             *live, CampaignRecipient.contact_id == Contact.id).exists())
     else:
-        query = query.join(CampaignRecipient, CampaignRecipient.contact_id == Contact.id).where(*live)
+        query = (select(Contact.id).join(CampaignRecipient, CampaignRecipient.contact_id == Contact.id)
+                 .where(*live, Contact.deleted_at.is_(None), permissions.visible_clause(user, Contact)))
     return list(session.scalars(query.order_by(*NAME_ORDER).offset(offset).limit(limit)))
 
 

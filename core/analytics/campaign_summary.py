@@ -12,22 +12,28 @@ The results themselves are small, so three tables keep them (core/models/summari
   contact placed up to WINDOW_DAYS after the recipient was sent the campaign, with its amount,
   owner and exact delay, so a reader applies its own window rule and sees only its own orders.
 
+The same summary keeps each campaign's audience for the workspace (`campaign_reach`: every live
+recipient's outcome, counted per contact owner).
+
 They are folded on read (`summaries.refresh`): new or audited recipients have their campaign's
 counts recomputed and their follow-ups found again; new or audited orders, order lines, deals and
-contacts have the follow-ups of their contact's recipients found again. Readers are scoped on the
-campaign (whose recipients they may see) and on the follow-up's owner (whose orders and deals they
-may see), the same rule as every read.
+contacts have the follow-ups of their contact's recipients found again; new or audited recipients
+and the recipients of audited contacts move to their new audience counts, and an audited campaign
+whose channel changed has its audience counted again. Readers are scoped on the campaign (whose
+recipients they may see), on the follow-up's owner (whose orders and deals they may see) and on the
+recipient's contact's owner (whose contacts they may see), the same rule as every read.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import ColumnElement, Connection, Select, and_, delete, func, insert, select
 from sqlmodel import Session
 
-from core.analytics import summaries
+from core.analytics import campaign_reach, summaries
 from core.analytics._frames import days_between, to_datetime
 from core.analytics.campaigns import PERFORMANCE_COLUMNS, STEPS, answer_flags, with_rates
 from core.analytics.loaders import _raw, read_frame
@@ -72,12 +78,15 @@ def build(connection: Connection) -> None:
         connection.execute(delete(table))
     _count_answers(connection, None)
     _find_follow_ups(connection, None)
+    campaign_reach.build(connection)
 
 
 def fold(connection: Connection, new: dict[str, summaries.NewRows]) -> None:
-    """Recount the campaigns of the new and audited recipients, and find again the follow-ups of
-    the recipients whose rows, contact, orders or deals changed."""
-    direct, related = _touched_recipients(connection, new)
+    """Recount the campaigns of the new and audited recipients, find again the follow-ups of the
+    recipients whose rows, contact, orders or deals changed, and refold the audience of the
+    recipients whose rows or contacts changed."""
+    touched = _touched(connection, new)
+    direct, related = touched.direct, touched.related
     recipients = direct | related
     if len(recipients) > REBUILD_ABOVE:
         raise summaries.RebuildNeeded
@@ -92,6 +101,7 @@ def fold(connection: Connection, new: dict[str, summaries.NewRows]) -> None:
     for chunk in summaries.chunks(recipients):
         connection.execute(delete(FOLLOW_UPS).where(FOLLOW_UPS.c.recipient_id.in_(chunk)))
         _find_follow_ups(connection, chunk)
+    campaign_reach.fold(connection, direct | touched.of_contacts, touched.campaigns)
 
 
 SUMMARY = summaries.register(summaries.Summary(NAME, SOURCES, build, fold))
@@ -102,31 +112,45 @@ def refresh(session: Session) -> bool:
     return summaries.refresh(session, SUMMARY)
 
 
-def _touched_recipients(connection: Connection,
-                        new: dict[str, summaries.NewRows]) -> tuple[set[int], set[int]]:
-    """(recipients added or audited, recipients whose contact, orders or deals changed)."""
+@dataclass(frozen=True)
+class Touched:
+    direct: set[int]  # recipients added or audited
+    related: set[int]  # recipients whose contact, orders or deals changed
+    of_contacts: set[int]  # recipients of audited contacts (their audience outcome may move)
+    campaigns: set[int]  # audited campaigns (their channel may have changed)
+
+
+def _touched(connection: Connection, new: dict[str, summaries.NewRows]) -> Touched:
+    """What the new rows and audit entries touch."""
     def ids(sql: str) -> set[int]:
         return summaries.ids(connection, sql)
 
     audited = summaries.audited_ids(connection, new["audit_log"],
-                                    ("campaign_recipients", "orders", "deals", "contacts"))
+                                    ("campaign_recipients", "orders", "deals", "contacts", "campaigns"))
     direct = ids(f"SELECT id FROM campaign_recipients WHERE {new['campaign_recipients'].where('id')}")
     direct |= audited["campaign_recipients"]
+    of_contacts = _recipients_of(connection, audited["contacts"])
     contacts = ids(f"SELECT contact_id FROM orders WHERE {new['orders'].where('id')}")
     contacts |= ids("SELECT o.contact_id FROM order_lines l JOIN orders o ON o.id = l.order_id "
                     f"WHERE {new['order_lines'].where('l.id')}")
     contacts |= ids(f"SELECT contact_id FROM deals WHERE {new['deals'].where('id')}")
-    contacts |= audited["contacts"]
-    related: set[int] = set()
+    related: set[int] = set(of_contacts)
     for kind, table in (("order", "orders"), ("deal", "deals")):
         for chunk in summaries.chunks(audited[table]):
             contacts |= ids(f"SELECT contact_id FROM {table} WHERE {summaries.in_list('id', chunk)}")
             # the recipients it followed before, in case it moved to another contact
             related |= ids(f"SELECT recipient_id FROM campaign_follow_ups WHERE kind = '{kind}' "
                            f"AND {summaries.in_list('record_id', chunk)}")
-    for chunk in summaries.chunks(contacts):
-        related |= ids(f"SELECT id FROM campaign_recipients WHERE {summaries.in_list('contact_id', chunk)}")
-    return direct, related
+    related |= _recipients_of(connection, contacts - audited["contacts"])
+    return Touched(direct, related, of_contacts, audited["campaigns"])
+
+
+def _recipients_of(connection: Connection, contact_ids: set[int]) -> set[int]:
+    found: set[int] = set()
+    for chunk in summaries.chunks(contact_ids):
+        found |= summaries.ids(connection, "SELECT id FROM campaign_recipients "
+                                           f"WHERE {summaries.in_list('contact_id', chunk)}")
+    return found
 
 
 # ---- answers and reply times ---------------------------------------------------------------------------
@@ -249,6 +273,20 @@ def answer_groups(session: Session, campaigns: Select[Any] | list[int]) -> list[
                     ANSWERS.c.recipients).where(ANSWERS.c.campaign_id.in_(campaigns)))
     return [(int(campaign), str(status), response, bool(dated), int(count))
             for campaign, status, response, dated, count in session.execute(query).all()]
+
+
+def audience_outcomes(session: Session, user: User, campaign_id: int) -> tuple[dict[str, int], int]:
+    """The campaign's recipient rows counted per audience outcome for `user`, and how many of them
+    `user` may see (folds changes first); see `campaign_reach.outcomes`."""
+    refresh(session)
+    return campaign_reach.outcomes(session, user, campaign_id)
+
+
+def audience_first_contacts(session: Session, user: User, campaign_id: int, outcome: str,
+                            limit: int) -> list[int]:
+    """The first `limit` contact ids of the campaign's recipients `user` may see with this outcome."""
+    refresh(session)
+    return campaign_reach.first_contacts(session, user, campaign_id, outcome, limit)
 
 
 def reply_medians(session: Session, campaigns: Select[Any] | list[int]) -> dict[int, float]:

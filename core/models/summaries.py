@@ -257,6 +257,43 @@ class CampaignFollowUp(SQLModel, table=True):
     after_seconds: float = Field(nullable=False)
 
 
+class CampaignAudienceRecipient(SQLModel, table=True):
+    """Each live recipient row with what the campaign audience makes of it when the sender may see
+    its contact: outcome = "already sent", the first exclusion reason for the campaign's channel,
+    or "eligible" (core.services.audience_rules); live = the contact is not deleted; owner_id = the
+    contact's owner, on which a reader is scoped. Kept so a fold knows what a changed recipient
+    counted for before, and can move it from one count to another."""
+
+    __tablename__ = "campaign_audience_recipients"
+    # The preview's first eligible contacts of a campaign, in id order, without visiting the rows.
+    __table_args__ = (Index("ix_campaign_audience_recipients_sample", "campaign_id", "outcome", "contact_id",
+                            "live", "owner_id"), WITHOUT_ROWID)
+
+    recipient_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    campaign_id: int = Field(nullable=False)
+    contact_id: int = Field(nullable=False)
+    owner_id: int | None = None
+    live: bool = Field(nullable=False)
+    outcome: str = Field(max_length=32)
+
+
+class CampaignAudienceCount(SQLModel, table=True):
+    """A campaign's live recipients counted per contact owner, contact live or deleted and outcome
+    (as in campaign_audience_recipients), with the channel the outcomes were decided for: the
+    workspace's audience counts for any reader are a sum over these few rows."""
+
+    __tablename__ = "campaign_audience_counts"
+    __table_args__ = (Index("ix_campaign_audience_counts_campaign", "campaign_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(nullable=False)
+    channel: str = Field(max_length=16)
+    owner_id: int | None = None
+    live: bool = Field(nullable=False)
+    outcome: str = Field(max_length=32)
+    recipients: int = Field(nullable=False)
+
+
 class FunnelDeal(SQLModel, table=True):
     """One row per live deal: the columns the funnel filters and sums on, with its furthest stage.
 

@@ -9,26 +9,30 @@ A recipient already sent is counted apart and never sent again.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, null, or_, select, true, union_all
+from sqlalchemy import Select, and_, case, func, literal, select
 from sqlmodel import Session
 
+from core.analytics import campaign_summary
 from core.errors import NotFound, ValidationError
 from core.models import Campaign, CampaignRecipient, Contact, Order, OrderLine, Product, Segment, User
 from core.query.segments import filter_members, segment_members
 from core.services import permissions
+from core.services.audience_rules import (
+    ALREADY_SENT,
+    ELIGIBLE,
+    NOT_VISIBLE,
+    RESENDABLE,
+    exclusion_reason,
+    exclusions,
+)
 from core.services.records import audit, commit, get_record, snapshot, use_case
 
 CHUNK = 500  # ids per IN (...) list
-RESENDABLE = ("pending", "failed")  # recipient statuses a send (re)tries
-CONSENT = {"email": "consent_email", "phone": "consent_phone", "sms": "consent_sms"}
-MISSING = {"email": "no email address", "phone": "no phone number", "sms": "no mobile or phone number"}
-NOT_VISIBLE = "deleted, or not visible to you"
-UNSUBSCRIBED = "unsubscribed"
-ELIGIBLE, ALREADY_SENT = "eligible", "already sent"  # the other two outcomes, for the SQL count
 
 
 def chunks(ids: list[int], size: int = CHUNK) -> Iterable[list[int]]:
@@ -50,18 +54,6 @@ class Audience:
         """Rows for a table: reason and count, largest first."""
         rows = [{"reason": reason, "contacts": len(ids)} for reason, ids in self.excluded.items()]
         return sorted(rows, key=lambda row: (-row["contacts"], row["reason"]))
-
-
-def exclusion_reason(contact: Any, channel: str) -> str | None:
-    """Why `contact` may not receive a campaign on `channel`, or None when it may."""
-    if contact.unsubscribed:
-        return UNSUBSCRIBED
-    if not getattr(contact, CONSENT[channel]):
-        return f"no {channel} consent"
-    address = contact.email if channel == "email" else (contact.mobile or contact.phone)
-    if not address:
-        return MISSING[channel]
-    return None
 
 
 def audience(session: Session, user: User, campaign: Campaign) -> Audience:
@@ -129,63 +121,50 @@ class AudienceCounts:
 
 
 def audience_counts(session: Session, user: User, campaign: Campaign) -> AudienceCounts:
-    """`audience()` counted by one GROUP BY: each candidate (recipient or segment member) gets the
-    outcome `audience()` would give it, in SQL."""
-    candidates = _outcomes(session, user, campaign)
-    rows = session.execute(select(candidates.c.outcome, func.count()).where(candidates.c.outcome.is_not(None))
-                           .group_by(candidates.c.outcome)).all()
-    counts = {str(name): int(count) for name, count in rows}
-    return AudienceCounts(eligible=counts.pop(ELIGIBLE, 0), already_sent=counts.pop(ALREADY_SENT, 0),
-                          excluded=counts)
+    """`audience()` counted without reading every recipient: the recipient rows from the counts
+    kept per campaign (campaign_summary), plus the segment members without a row, counted now."""
+    kept, _ = campaign_summary.audience_outcomes(session, user, campaign.id)
+    counts = Counter(kept)
+    joining = _newcomers(session, user, campaign)
+    if joining is not None:
+        rows = session.execute(select(joining.c.outcome, func.count()).group_by(joining.c.outcome)).all()
+        counts.update({str(name): int(count) for name, count in rows})
+    found = {name: count for name, count in counts.items() if count}
+    return AudienceCounts(eligible=found.pop(ELIGIBLE, 0), already_sent=found.pop(ALREADY_SENT, 0),
+                          excluded=found)
 
 
 def audience_sample(session: Session, user: User, campaign: Campaign, limit: int = 200) -> list[int]:
     """The first `limit` contact ids of the eligible, then of the already sent, by id: the
     recipients a preview may pick from (each list read in id order, stopping at `limit`)."""
-    candidates = _outcomes(session, user, campaign)
+    joining = _newcomers(session, user, campaign)
     chosen: list[int] = []
     for outcome in (ELIGIBLE, ALREADY_SENT):
-        if len(chosen) < limit:
-            query = (select(candidates.c.contact_id).where(candidates.c.outcome == outcome)
-                     .order_by(candidates.c.contact_id).limit(limit - len(chosen)))
-            chosen += [int(i) for i in session.scalars(query)]
+        wanted = limit - len(chosen)
+        if wanted <= 0:
+            break
+        ids = campaign_summary.audience_first_contacts(session, user, campaign.id, outcome, wanted)
+        if joining is not None and outcome == ELIGIBLE:  # a segment's newcomers are all still to send
+            ids += session.scalars(select(joining.c.contact_id).where(joining.c.outcome == outcome)
+                                   .order_by(joining.c.contact_id).limit(wanted))
+        chosen += sorted(int(i) for i in ids)[:wanted]
     return chosen
 
 
-def _outcomes(session: Session, user: User, campaign: Campaign) -> Any:
-    """(contact_id, outcome) of every candidate, as `audience()` decides it: the live recipient
-    rows joined to their contact when it is live and visible, then the segment members without a
-    recipient row (members the sender may not see are not theirs to reach: left out)."""
-    visible = and_(Contact.deleted_at.is_(None), permissions.visible_clause(user, Contact))
-    live = (CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.deleted_at.is_(None))
-    resendable = CampaignRecipient.status.in_(RESENDABLE)
-    hidden = case((resendable, literal(NOT_VISIBLE)), else_=null())
-    outcome = case((Contact.id.is_(None), hidden), (~resendable, literal(ALREADY_SENT)),
-                   *_exclusions(campaign.channel), else_=literal(ELIGIBLE))
-    recipients = (select(CampaignRecipient.contact_id.label("contact_id"), outcome.label("outcome"))
-                  .select_from(CampaignRecipient)
-                  .outerjoin(Contact, and_(Contact.id == CampaignRecipient.contact_id, visible))
-                  .where(*live))
+def _newcomers(session: Session, user: User, campaign: Campaign) -> Any:
+    """(contact_id, outcome) of the segment members the sender may see without a live recipient
+    row (they would join as pending), as `audience()` decides it; None without a segment. Members
+    the sender may not see are not theirs to reach: left out."""
     members = _segment_query(session, user, campaign)
     if members is None:
-        return recipients.subquery("candidates")
-    newcomer = case(*_exclusions(campaign.channel), else_=literal(ELIGIBLE))  # no row yet: pending
-    added = select(CampaignRecipient.id).where(*live, CampaignRecipient.contact_id == Contact.id)
-    joining = (select(Contact.id.label("contact_id"), newcomer.label("outcome"))
-               .where(Contact.id.in_(members), visible, ~added.exists()))
-    return union_all(recipients, joining).subquery("candidates")
-
-
-def _exclusions(channel: str) -> list[tuple[ColumnElement[bool], Any]]:
-    """`exclusion_reason` as CASE branches, first reason first (NULL or '' counts as missing)."""
-    def missing(column: Any) -> ColumnElement[bool]:
-        return or_(column.is_(None), column == "")
-
-    address = (missing(Contact.email) if channel == "email"
-               else and_(missing(Contact.mobile), missing(Contact.phone)))
-    return [(Contact.unsubscribed.is_(true()), literal(UNSUBSCRIBED)),
-            (getattr(Contact, CONSENT[channel]).is_not(true()), literal(f"no {channel} consent")),
-            (address, literal(MISSING[channel]))]
+        return None
+    visible = and_(Contact.deleted_at.is_(None), permissions.visible_clause(user, Contact))
+    outcome = case(*exclusions(campaign.channel), else_=literal(ELIGIBLE))
+    added = select(CampaignRecipient.id).where(CampaignRecipient.campaign_id == campaign.id,
+                                               CampaignRecipient.deleted_at.is_(None),
+                                               CampaignRecipient.contact_id == Contact.id)
+    return (select(Contact.id.label("contact_id"), outcome.label("outcome"))
+            .where(Contact.id.in_(members), visible, ~added.exists()).subquery("newcomers"))
 
 
 def matching_contacts(session: Session, user: User, filters: list[dict[str, Any]]) -> list[int]:

@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from core.analytics import campaign_summary
 from core.analytics.cache import cached, user_scope
 from core.analytics.version import QUERY_MODELS, data_version
 from core.errors import ValidationError
@@ -104,8 +105,9 @@ def _recipients_page(session: Session, user: User, campaign_id: int, page: int,
                      page_size: int) -> tuple[pd.DataFrame, int]:
     where = (CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.deleted_at.is_(None),
              Contact.deleted_at.is_(None), permissions.visible_clause(user, Contact))
-    total = session.scalar(select(func.count()).select_from(CampaignRecipient)
-                           .join(Contact, Contact.id == CampaignRecipient.contact_id).where(*where)) or 0
+    # The live recipient rows of live contacts the user may see, from the counts kept per campaign
+    # (counting them joined 455,000 recipients to their contacts for a large campaign).
+    _, total = campaign_summary.audience_outcomes(session, user, campaign_id)
     ids = _page_ids(session, user, campaign_id, int(total), (max(1, page) - 1) * page_size, page_size)
     query = (select(Contact.id.label("contact_id"), Contact.first_name, Contact.last_name, Contact.email,
                     CampaignRecipient.status, CampaignRecipient.response,
@@ -128,13 +130,18 @@ def _page_ids(session: Session, user: User, campaign_id: int, total: int, offset
     with a recipient row (a few hundred looked at for page 1 of half a million recipients); else
     the recipients are sorted (sorting half a million rows to show 100 took a second or more)."""
     live = (CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.deleted_at.is_(None))
-    query = select(Contact.id).where(Contact.deleted_at.is_(None), permissions.visible_clause(user, Contact))
     highest = session.scalar(select(func.max(Contact.id))) or 0
     if (offset + limit) * highest <= WALK_LIMIT * total:
+        # The owner compared as `owner_id + 0`, which no index serves: else SQLite finds a manager's
+        # or staff member's contacts through the owner index and sorts them all (0.4–4 s at 100,000
+        # contacts) instead of walking the names.
+        query = select(Contact.id).where(Contact.deleted_at.is_(None),
+                                         permissions.owner_visible_clause(user, Contact.owner_id + 0))
         query = query.where(select(CampaignRecipient.id).where(
             *live, CampaignRecipient.contact_id == Contact.id).exists())
     else:
-        query = query.join(CampaignRecipient, CampaignRecipient.contact_id == Contact.id).where(*live)
+        query = (select(Contact.id).join(CampaignRecipient, CampaignRecipient.contact_id == Contact.id)
+                 .where(*live, Contact.deleted_at.is_(None), permissions.visible_clause(user, Contact)))
     return list(session.scalars(query.order_by(*NAME_ORDER).offset(offset).limit(limit)))
 
 

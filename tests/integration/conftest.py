@@ -1,5 +1,5 @@
-"""Fixtures several integration tests share: the `crm` command on the test database, and a real
-SMTP server on 127.0.0.1 that keeps what it receives."""
+"""Fixtures several integration tests share: the `crm` command on the test database, a real SMTP
+server on 127.0.0.1 that keeps what it receives, and the campaign world."""
 
 from __future__ import annotations
 
@@ -7,15 +7,19 @@ import socket
 from collections.abc import Callable, Iterator
 from email import message_from_bytes
 from email.message import Message
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from click.testing import Result
+from sqlmodel import Session
 from typer.testing import CliRunner
 
 from app.cli import app
 from core import config, db
 from core.analytics import cache
+from core.models import User
+from tests.integration import campaign_world as campaign_world_data
 
 SENDER = "crm@example.com"
 
@@ -72,3 +76,17 @@ def fresh_cache() -> Iterator[None]:
     cache.RESULTS.clear()
     yield
     cache.RESULTS.clear()
+
+
+@pytest.fixture
+def campaign_readers(admin: User, manager: User, staff: User, other_staff: User,
+                     outsider: User) -> list[User]:
+    """Every kind of reader of the campaign world: admin, manager, two staff, staff of another team."""
+    return [admin, manager, staff, other_staff, outsider]
+
+
+@pytest.fixture
+def campaign_world(session: Session, admin: User, manager: User, staff: User, other_staff: User,
+                   outsider: User) -> dict[str, Any]:
+    """The campaign world (tests/integration/campaign_world.py) the campaign summary tests share."""
+    return campaign_world_data.build(session, admin, manager, staff, other_staff, outsider)

@@ -32,6 +32,7 @@ from core.services.campaign_responses import record_response
 from core.services.campaigns import audience_overview
 from core.services.contacts import contacts as contact_service
 from tests.integration.campaign_data import add_campaign, add_contact, add_segment
+from tests.integration.campaign_world import sees
 
 SENT_AT = datetime(2026, 6, 1, 10)
 
@@ -194,10 +195,10 @@ def test_results_equal_the_pandas_rules(engine: Engine, session: Session, admin:
 
 
 @pytest.mark.parametrize("walk_limit", [0, 10**9], ids=["sorted", "name-walk"])
-@pytest.mark.parametrize("who", ["admin", "staff"])
+@pytest.mark.parametrize("who", ["admin", "manager", "staff"])
 def test_recipient_pages_equal_plain_sql_whichever_way_they_are_read(
-        engine: Engine, session: Session, admin: User, staff: User, other_staff: User, who: str,
-        walk_limit: int, monkeypatch: pytest.MonkeyPatch) -> None:
+        engine: Engine, session: Session, admin: User, manager: User, staff: User, other_staff: User,
+        outsider: User, who: str, walk_limit: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Pages of recipients (sorted, or read walking the contacts' name index) in name order: the
     live recipient rows of live contacts the reader may see, as plain SQL lists them."""
     import importlib
@@ -205,19 +206,20 @@ def test_recipient_pages_equal_plain_sql_whichever_way_they_are_read(
     campaign_service = importlib.import_module("core.services.campaigns")  # the module, not the service
     monkeypatch.setattr(campaign_service, "WALK_LIMIT", walk_limit)
     campaign, _ = _world(engine, staff, other_staff)
-    for number in range(5):  # namesakes: the id decides
-        add_contact(engine, staff, "Zoe", "Zeta", email=f"zoe{number}@example.com")
+    for number, owner in enumerate([staff, outsider, None, staff, other_staff]):  # namesakes: the id decides
+        add_contact(engine, owner, "Zoe", "Zeta", email=f"zoe{number}@example.com")
     with Session(engine) as writer:
         for (contact_id,) in writer.execute(text("SELECT id FROM contacts WHERE first_name = 'Zoe'")).all():
             writer.add(CampaignRecipient(campaign_id=campaign.id, contact_id=contact_id, status="sent"))
         writer.commit()
-    user = admin if who == "admin" else staff
+    user = {"admin": admin, "manager": manager, "staff": staff}[who]
+    visible = sees(session, user)
     with engine.connect() as connection:
         expected = [row.id for row in connection.execute(text(
             "SELECT c.id, c.owner_id FROM campaign_recipients r JOIN contacts c ON c.id = r.contact_id "
             "WHERE r.campaign_id = :c AND r.deleted_at IS NULL AND c.deleted_at IS NULL "
             "ORDER BY c.last_name, c.first_name, c.id"), {"c": campaign.id}).all()
-            if who == "admin" or row.owner_id == staff.id]
+            if visible(row.owner_id)]
     pages = [campaign_service.recipients_table(session, user, campaign.id, page=page, page_size=3)
              for page in range(1, 5)]
     assert {total for _, total in pages} == {len(expected)}

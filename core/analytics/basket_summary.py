@@ -62,11 +62,8 @@ def build(connection: Connection) -> None:
 
 def fold(connection: Connection, new: dict[str, summaries.NewRows]) -> None:
     """Take back and add again the orders touched by the new orders, lines and audit entries."""
-    changed = _changed_orders(connection, new)
-    if len(changed) > REBUILD_ABOVE:
-        raise summaries.RebuildNeeded
-    for chunk in summaries.chunks(changed):
-        _refold(connection, chunk)
+    summaries.refold(_changed_orders(connection, new), lambda chunk: _refold(connection, chunk),
+                     rebuild_above=REBUILD_ABOVE)
 
 
 SUMMARY = summaries.register(summaries.Summary(NAME, ("orders", "order_lines", "audit_log"), build, fold))
@@ -90,8 +87,8 @@ def _changed_orders(connection: Connection, new: dict[str, summaries.NewRows]) -
     changed |= ids(f"SELECT order_id FROM order_lines WHERE {new['order_lines'].where('id')}")
     audited = summaries.audited_ids(connection, new["audit_log"], ("orders", "products"))
     changed |= audited["orders"]
-    for chunk in summaries.chunks(audited["products"]):
-        changed |= ids(f"SELECT order_id FROM order_lines WHERE {summaries.in_list('product_id', chunk)}")
+    changed |= summaries.ids_matching(connection, "SELECT order_id FROM order_lines", "product_id",
+                                      audited["products"])
     return changed
 
 

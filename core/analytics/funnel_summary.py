@@ -77,14 +77,13 @@ def build(connection: Connection) -> None:
 
 def fold(connection: Connection, new: dict[str, summaries.NewRows]) -> None:
     """Recompute the deals touched by the new deals, stays and audit entries."""
-    deals = _touched_deals(connection, new)
-    if len(deals) > REBUILD_ABOVE:
-        raise summaries.RebuildNeeded
-    for chunk in summaries.chunks(deals):
+    def refold_deals(chunk: list[int]) -> None:
         keys = summaries.in_list("deal_id", chunk)
         for table in TABLES:
             connection.execute(text(f"DELETE FROM {table} WHERE {keys}"))
         _fill(connection, keys)
+
+    summaries.refold(_touched_deals(connection, new), refold_deals, rebuild_above=REBUILD_ABOVE)
 
 
 def _touched_deals(connection: Connection, new: dict[str, summaries.NewRows]) -> set[int]:
@@ -92,9 +91,8 @@ def _touched_deals(connection: Connection, new: dict[str, summaries.NewRows]) ->
     deals |= summaries.ids(connection, "SELECT deal_id FROM deal_stage_history "
                                        f"WHERE {new['deal_stage_history'].where('id')}")
     deals |= summaries.audited_ids(connection, new["audit_log"], ("deals",))["deals"]
-    for chunk in summaries.chunks(_reordered_stages(connection, new["audit_log"])):
-        deals |= summaries.ids(connection, "SELECT DISTINCT deal_id FROM deal_stage_history "
-                                           f"WHERE {summaries.in_list('stage_id', chunk)}")
+    deals |= summaries.ids_matching(connection, "SELECT DISTINCT deal_id FROM deal_stage_history",
+                                    "stage_id", _reordered_stages(connection, new["audit_log"]))
     return deals
 
 

@@ -152,6 +152,23 @@ def chunks(keys: Iterable[int], size: int = CHUNK) -> Iterator[list[int]]:
         yield ordered[start:start + size]
 
 
+def refold(keys: set[int], refold_chunk: Callable[[list[int]], None], *, rebuild_above: int) -> None:
+    """Refold the touched `keys` a chunk at a time; past `rebuild_above` of them a full build is
+    cheaper than refolding key by key, so ask for one."""
+    if len(keys) > rebuild_above:
+        raise RebuildNeeded
+    for chunk in chunks(keys):
+        refold_chunk(chunk)
+
+
+def ids_matching(connection: Connection, query: str, column: str, keys: Iterable[int]) -> set[int]:
+    """The integers `query WHERE column IN (keys)` returns, asked a chunk of keys at a time."""
+    found: set[int] = set()
+    for chunk in chunks(keys):
+        found |= ids(connection, f"{query} WHERE {in_list(column, chunk)}")
+    return found
+
+
 def in_list(column: str, keys: Sequence[int]) -> str:
     """`column IN (1, 2, 3)` for integer keys we read ourselves (safe to inline)."""
     return f"{column} IN ({', '.join(str(int(key)) for key in keys)})"

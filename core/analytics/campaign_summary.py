@@ -90,10 +90,8 @@ def fold(connection: Connection, new: dict[str, summaries.NewRows]) -> None:
     recipients = direct | related
     if len(recipients) > REBUILD_ABOVE:
         raise summaries.RebuildNeeded
-    campaigns: set[int] = set()
-    for chunk in summaries.chunks(direct):
-        campaigns |= summaries.ids(connection, "SELECT campaign_id FROM campaign_recipients "
-                                               f"WHERE {summaries.in_list('id', chunk)}")
+    campaigns = summaries.ids_matching(connection, "SELECT campaign_id FROM campaign_recipients", "id",
+                                       direct)
     for chunk in summaries.chunks(campaigns):
         connection.execute(delete(ANSWERS).where(ANSWERS.c.campaign_id.in_(chunk)))
         connection.execute(delete(MEDIANS).where(MEDIANS.c.campaign_id.in_(chunk)))
@@ -146,11 +144,7 @@ def _touched(connection: Connection, new: dict[str, summaries.NewRows]) -> Touch
 
 
 def _recipients_of(connection: Connection, contact_ids: set[int]) -> set[int]:
-    found: set[int] = set()
-    for chunk in summaries.chunks(contact_ids):
-        found |= summaries.ids(connection, "SELECT id FROM campaign_recipients "
-                                           f"WHERE {summaries.in_list('contact_id', chunk)}")
-    return found
+    return summaries.ids_matching(connection, "SELECT id FROM campaign_recipients", "contact_id", contact_ids)
 
 
 # ---- answers and reply times ---------------------------------------------------------------------------

@@ -66,7 +66,9 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
         if "file" not in row:
             bulk = is_bulk_creation(row["action"], row["entity_id"]) and isinstance(row["after"], dict)
             row["file"] = row["after"].get("file") if bulk else None
-    return pd.DataFrame(rows, columns=COLUMNS)
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    frame["file"] = pd.Series([row["file"] for row in rows], index=frame.index, dtype=object)  # None, not NaN
+    return frame
 
 
 def _clamp(page: int, total: int, page_size: int) -> int:

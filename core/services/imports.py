@@ -145,12 +145,17 @@ def _cell_text(cell: Any) -> str | None:
     return str(cell)
 
 
+# Set on a frame read_table made: its cells are tidy already (_rows would tidy them a second time).
+TIDY = "crm_import_tidy"
+
+
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
     frame.columns = [str(column).strip() for column in frame.columns]
     for position in range(frame.shape[1]):
         column = frame.iloc[:, position].tolist()
         frame.isetitem(position, pd.Series([_cell(value) for value in column], dtype=object,
                                            index=frame.index))
+    frame.attrs[TIDY] = True
     return frame
 
 
@@ -307,7 +312,9 @@ def _rows(frame: pd.DataFrame, columns: dict[int, str]) -> list[Row]:
     """(line, {field: cell}) per non-blank row; line 1 is the header, so row i is line i + 2."""
     fields = list(columns.values())
     width = len(fields)
-    values = [list(map(_cell, frame.iloc[:, position].tolist())) for position in columns]
+    tidy = frame.attrs.get(TIDY, False)  # a frame from elsewhere (a test, a caller) is tidied here
+    values = [frame.iloc[:, position].tolist() if tidy else list(map(_cell, frame.iloc[:, position].tolist()))
+              for position in columns]
     return [(index + 2, dict(zip(fields, cells, strict=True)))
             for index, cells in enumerate(zip(*values, strict=True)) if cells.count(None) < width]
 

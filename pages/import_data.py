@@ -51,7 +51,7 @@ with db_session() as session:
         try:
             result = import_rows(session=session, user=user, entity=entity, frame=frame, mapping=mapping,
                                  dry_run=dry_run, on_duplicate=duplicates,
-                                 progress=lambda done: bar.progress(min(1.0, done)))
+                                 progress=lambda done: bar.progress(min(1.0, done)), file_name=upload.name)
         except ValidationError as error:
             bar.empty()
             st.error(str(error).split(":")[0] + ". Fix these rows and try again:")

@@ -46,6 +46,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, and_, or_, select, tex
 from sqlmodel import Session
 
 from core.analytics.version import data_version
+from core.audit_batches import NOT_BULK_CREATION_SQL
 from core.config import now
 from core.models import SummaryState
 
@@ -183,8 +184,11 @@ def audited_ids(connection: Connection, new: NewRows, entities: Sequence[str]) -
     """The records of `entities` named by the audit entries in `new` (edits, soft deletes, restores,
     owner changes): what a fold must look at again besides the new rows of its own tables."""
     names = ", ".join(f"'{entity}'" for entity in entities)  # our own constants: safe to inline
+    # An import's one entry for the records it created names new rows only: each summary finds
+    # those as new rows of its own source tables (a new record has no orders, lines or stays yet).
     entries = connection.execute(text(
-        f"SELECT entity, entity_id FROM audit_log WHERE {new.where('id')} AND entity IN ({names})")).all()
+        f"SELECT entity, entity_id FROM audit_log WHERE {new.where('id')} AND entity IN ({names}) "
+        f"AND {NOT_BULK_CREATION_SQL}")).all()
     if any(entity_id is None for _, entity_id in entries):
         raise RebuildNeeded  # a bulk entry names no record
     named: dict[str, set[int]] = {entity: set() for entity in entities}

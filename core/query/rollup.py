@@ -26,10 +26,23 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, delete, distinct, func, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    delete,
+    distinct,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+)
 from sqlmodel import Session
 
 from core.analytics import summaries
+from core.audit_batches import NOT_BULK_CREATION_SQL
 from core.config import start_of_day
 from core.models import AuditLog, Order, OrderCategoryRollup, OrderLine, OrderRollup, Product
 from core.query.sqlfuncs import calendar_day
@@ -115,7 +128,8 @@ def _audit_entries(connection: Connection, rows: summaries.NewRows) -> list[Any]
     if rows.empty:
         return []
     query = (select(AuditLog.entity, AuditLog.entity_id, AuditLog.action, AuditLog.before, AuditLog.after)
-             .where(rows.clause(AuditLog.id), AuditLog.entity.in_(("orders", "products"))))
+             .where(rows.clause(AuditLog.id), AuditLog.entity.in_(("orders", "products")),
+                    text(NOT_BULK_CREATION_SQL)))  # products an import created: sold nothing yet
     entries = connection.execute(query).all()
     if any(entry.entity_id is None for entry in entries):
         raise summaries.RebuildNeeded  # a bulk entry names no record

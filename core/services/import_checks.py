@@ -64,8 +64,9 @@ class Context:
 
     def __init__(self, session: Session, user: User, entity: str, *, headers: dict[str, str],
                  definitions: list[CustomFieldDefinition], on_duplicate: str, source: str,
-                 progress: Callable[[float], None] | None = None):
+                 progress: Callable[[float], None] | None = None, file_name: str | None = None):
         self.session, self.user, self.entity = session, user, entity
+        self.file_name = file_name
         self.headers, self.on_duplicate, self.source = headers, on_duplicate, source
         self.definitions = {d.name: d for d in definitions}
         self.progress = progress or (lambda _fraction: None)

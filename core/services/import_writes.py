@@ -1,5 +1,6 @@
 """Writing a checked import plan in the caller's transaction: bulk INSERT and UPDATE statements in
-chunks, and one audit row per record, inserted in bulk too.
+chunks; one audit row per updated record and per created order, and one for all the other records
+an import creates of an entity (audit_batches), inserted in bulk too.
 
 The ORM path (an object, a flush and an audit object per record) runs at a few hundred rows a second;
 executemany of plain Core statements runs at tens of thousands.
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import JSON, bindparam, func, insert, select, text, update
 from sqlmodel import Session
 
+from core.audit_batches import batch_after
 from core.errors import ConflictError
 from core.models import ENTITIES, AuditLog, Company, Contact, DealStageHistory, OrderLine
 from core.services import permissions
@@ -92,7 +94,7 @@ def write_records(ctx: Context, plan: Plan) -> None:
     table = ENTITIES[ctx.entity].__table__  # type: ignore[attr-defined]
     insert_rows(ctx, table, [planned.values for planned in plan.creates])
     update_rows(ctx, table, plan.updates)
-    entries = [created(ctx, ctx.entity, planned.values) for planned in plan.creates]
+    entries = created_in_bulk(ctx, ctx.entity, [planned.values["id"] for planned in plan.creates])
     entries += [updated(ctx, ctx.entity, planned) for planned in plan.updates]
     write_audit(ctx, entries)
 
@@ -129,7 +131,7 @@ def create_companies(ctx: Context, plan: Plan) -> None:
             for name in ctx.new_companies.values()]
     ids = insert_rows(ctx, Company.__table__, rows, counted=False)  # type: ignore[attr-defined]
     ctx.companies.update(zip(ctx.new_companies, ids, strict=True))
-    write_audit(ctx, [created(ctx, "companies", row) for row in rows])
+    write_audit(ctx, created_in_bulk(ctx, "companies", ids))
     for planned in plan.creates + plan.updates:
         company = planned.values.get("company_id")
         if isinstance(company, NewCompany):
@@ -321,6 +323,14 @@ def created(ctx: Context, entity: str, values: dict[str, Any]) -> dict[str, Any]
     return entry(ctx, "create", entity, values["id"], None, values)
 
 
+def created_in_bulk(ctx: Context, entity: str, ids: list[int]) -> list[dict[str, Any]]:
+    """One entry for the records of `entity` this import created (none when it created none).
+    Orders keep an entry each: the order rollup reads each order's lines from it."""
+    if not ids:
+        return []
+    return [entry(ctx, "create", entity, None, None, batch_after(ctx.file_name, ids))]
+
+
 def updated(ctx: Context, entity: str, planned: Planned) -> dict[str, Any]:
     """Before and after of the changed columns only (version included), as records.audit keeps."""
     current = planned.current or {}
@@ -328,7 +338,7 @@ def updated(ctx: Context, entity: str, planned: Planned) -> dict[str, Any]:
     return entry(ctx, "update", entity, current["id"], before, planned.values)
 
 
-def entry(ctx: Context, action: str, entity: str, entity_id: int, before: dict[str, Any] | None,
+def entry(ctx: Context, action: str, entity: str, entity_id: int | None, before: dict[str, Any] | None,
           after: dict[str, Any]) -> dict[str, Any]:
     return {"at": ctx.now, "user_id": ctx.user.id, "source": ctx.source, "action": action,
             "entity": entity, "entity_id": entity_id, "before": jsonable(before), "after": jsonable(after)}

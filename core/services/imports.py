@@ -145,12 +145,17 @@ def _cell_text(cell: Any) -> str | None:
     return str(cell)
 
 
+# Set on a frame read_table made: its cells are tidy already (_rows would tidy them a second time).
+TIDY = "crm_import_tidy"
+
+
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
     frame.columns = [str(column).strip() for column in frame.columns]
     for position in range(frame.shape[1]):
         column = frame.iloc[:, position].tolist()
         frame.isetitem(position, pd.Series([_cell(value) for value in column], dtype=object,
                                            index=frame.index))
+    frame.attrs[TIDY] = True
     return frame
 
 
@@ -255,11 +260,14 @@ def _check_entity(entity: str) -> str:
 def import_rows(*, session: Session, user: User, entity: str, frame: pd.DataFrame,
                 mapping: Mapping[str, str | None] | None = None, dry_run: bool = False,
                 on_duplicate: Literal["update", "skip"] = "update",
-                progress: Callable[[float], None] | None = None, source: str = "import") -> ImportResult:
-    """Check every row, then write them all in one transaction (or, with dry_run, only count)."""
+                progress: Callable[[float], None] | None = None, source: str = "import",
+                file_name: str | None = None) -> ImportResult:
+    """Check every row, then write them all in one transaction (or, with dry_run, only count).
+    `file_name` is what the audit entry of the records created says they came from."""
     _check_request(session, user, _check_entity(entity), on_duplicate)
     try:
-        result = _import(session, user, entity, frame, mapping, dry_run, on_duplicate, progress, source)
+        result = _import(session, user, entity, frame, mapping, dry_run, on_duplicate, progress, source,
+                         file_name)
     except BaseException:
         session.rollback()  # also undoes the default pipeline a deal file may have created
         raise
@@ -278,12 +286,13 @@ def _check_request(session: Session, user: User, entity: str, on_duplicate: str)
 
 def _import(session: Session, user: User, entity: str, frame: pd.DataFrame,
             mapping: Mapping[str, str | None] | None, dry_run: bool, on_duplicate: str,
-            progress: Callable[[float], None] | None, source: str) -> ImportResult:
+            progress: Callable[[float], None] | None, source: str, file_name: str | None) -> ImportResult:
     definitions = custom_fields.definitions(session, entity)
     headers = [str(header) for header in frame.columns]
     columns, ignored = resolve_columns(entity, headers, mapping, definitions)
     ctx = Context(session, user, entity, headers={key: headers[pos] for pos, key in columns.items()},
-                  definitions=definitions, on_duplicate=on_duplicate, source=source, progress=progress)
+                  definitions=definitions, on_duplicate=on_duplicate, source=source, progress=progress,
+                  file_name=file_name)
     rows = _rows(frame, columns)
     plan = PLANNERS[entity](ctx, rows)
     if ctx.errors:
@@ -303,7 +312,9 @@ def _rows(frame: pd.DataFrame, columns: dict[int, str]) -> list[Row]:
     """(line, {field: cell}) per non-blank row; line 1 is the header, so row i is line i + 2."""
     fields = list(columns.values())
     width = len(fields)
-    values = [list(map(_cell, frame.iloc[:, position].tolist())) for position in columns]
+    tidy = frame.attrs.get(TIDY, False)  # a frame from elsewhere (a test, a caller) is tidied here
+    values = [frame.iloc[:, position].tolist() if tidy else list(map(_cell, frame.iloc[:, position].tolist()))
+              for position in columns]
     return [(index + 2, dict(zip(fields, cells, strict=True)))
             for index, cells in enumerate(zip(*values, strict=True)) if cells.count(None) < width]
 
@@ -313,4 +324,5 @@ def import_file(*, session: Session, user: User, entity: str, path: str | Path,
                 on_duplicate: Literal["update", "skip"] = "update",
                 progress: Callable[[float], None] | None = None) -> ImportResult:
     return import_rows(session=session, user=user, entity=entity, frame=read_table(path),
-                       mapping=mapping, dry_run=dry_run, on_duplicate=on_duplicate, progress=progress)
+                       mapping=mapping, dry_run=dry_run, on_duplicate=on_duplicate, progress=progress,
+                       file_name=Path(path).name)

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from core.errors import ImportRejected
 from core.models import User
+from core.services.audit import audit_page
 from core.services.imports import import_file
 
 HEADER = ["email", "first_name", "last_name", "phone", "company", "city", "country", "gender",
@@ -204,14 +205,30 @@ def test_imported_contacts_equal_the_file_with_companies_and_audit(session: Sess
 
     audit = session.execute(text(
         "SELECT entity, entity_id, action, source, user_id, \"after\" FROM audit_log")).all()
-    created_audit = {(entity, entity_id): as_json(after) for entity, entity_id, action, source, user, after
-                     in audit if action == "create" and source == "import" and user == admin.id}
-    assert len(audit) == len(created_audit) == 2500 + 37
-    for email, contact in stored.items():
-        after = created_audit[("contacts", contact["id"])]
-        assert after["email"] == email and after["first_name"] == contact["first_name"]
-    for company_id, name, _ in companies:
-        assert created_audit[("companies", company_id)]["name"] == name
+    assert sorted((entity, entity_id, action, source, user) for entity, entity_id, action, source, user, _
+                  in audit) == [("companies", None, "create", "import", admin.id),
+                                ("contacts", None, "create", "import", admin.id)]
+    named = {entity: as_json(after) for entity, *_, after in audit}
+    contact_ids = sorted(contact["id"] for contact in stored.values())
+    assert ids_of(named["contacts"]) == contact_ids and named["contacts"]["records"] == 2500
+    assert ids_of(named["companies"]) == sorted(company_id for company_id, _, _ in companies)
+    assert named["contacts"]["file"] == named["companies"]["file"] == "contacts.csv"
+
+    # Each record's history shows its creation by this import, with the values it was created with.
+    for email in sorted(stored)[::250]:
+        contact = stored[email]
+        page = audit_page(session, admin, entity="contacts", entity_id=contact["id"])
+        assert page.total == 1
+        entry = page.frame.iloc[0]
+        assert (entry["action"], entry["source"], entry["user"], entry["file"], entry["entity_id"]) == \
+            ("create", "import", admin.username, "contacts.csv", contact["id"])
+        assert entry["after"]["email"] == email and entry["after"]["first_name"] == contact["first_name"]
+        assert entry["after"]["version"] == 1 and entry["after"]["city"] == contact["city"]
+
+
+def ids_of(after: dict[str, object]) -> list[int]:
+    """The ids a bulk creation entry names, read from its ranges."""
+    return [n for first, last in after["ids"] for n in range(first, last + 1)]  # type: ignore[attr-defined]
 
 
 def result_day(session: Session) -> str:

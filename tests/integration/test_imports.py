@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -81,16 +82,20 @@ def test_contacts_import_with_companies_owners_and_historic_dates(session: Sessi
 
 
 def test_imported_records_are_audited_as_import(session: Session, admin, staff, tmp_path: Path) -> None:
+    """The records an import creates share one entry per entity naming the file and their ids."""
     import_file(session=session, user=admin, entity="contacts",
                 path=write(tmp_path, "contacts.csv", CONTACTS_CSV))
     entries = session.execute(text(
-        "SELECT entity, action, source, user_id, entity_id FROM audit_log ORDER BY id")).all()
-    assert sorted((e.entity, e.action, e.source, e.user_id) for e in entries) == sorted(
-        [("companies", "create", "import", admin.id)] * 2 + [("contacts", "create", "import", admin.id)] * 3)
-    ids = {e.entity_id for e in entries if e.entity == "contacts"}
-    assert ids == set(session.scalars(text("SELECT id FROM contacts")))
-    after = session.scalar(text("SELECT after FROM audit_log WHERE entity = 'contacts' ORDER BY entity_id"))
-    assert "ana@example.com" in str(after)
+        "SELECT entity, action, source, user_id, entity_id, \"after\" FROM audit_log ORDER BY id")).all()
+    assert sorted((e.entity, e.action, e.source, e.user_id, e.entity_id) for e in entries) == sorted(
+        [("companies", "create", "import", admin.id, None), ("contacts", "create", "import", admin.id, None)])
+    after = {e.entity: e.after if isinstance(e.after, dict) else json.loads(e.after) for e in entries}
+    contact_ids = sorted(session.scalars(text("SELECT id FROM contacts")))
+    named = [n for first, last in after["contacts"]["ids"] for n in range(first, last + 1)]
+    assert named == contact_ids and after["contacts"]["records"] == 3
+    assert after["contacts"]["file"] == "contacts.csv"
+    company_ids = sorted(session.scalars(text("SELECT id FROM companies")))
+    assert [n for first, last in after["companies"]["ids"] for n in range(first, last + 1)] == company_ids
 
 
 def test_existing_email_is_updated_not_duplicated_or_skipped(session: Session, admin, tmp_path: Path) -> None:

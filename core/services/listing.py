@@ -133,14 +133,13 @@ def list_page(
     pages = max(1, math.ceil(total / page_size))
     page = min(max(1, page), pages)
     params.update(skip=(page - 1) * page_size, size=page_size)
-    rows = None
+    searched = ("searched page", sort_key), lambda: _searched_page(session, query, sort_key)
     if _indexed_search(entity, search, deleted) and _dense(session, model, total, params["skip"] + page_size):
         rows = query.prepared(("dense page", sort_key), lambda: _page_rows(
             session, query, query.select(session, ordered_scan=True), sort_key), connection)
-    elif streamed:
-        rows = query.prepared(("searched page", sort_key), lambda: _searched_page(session, query, sort_key),
-                              connection)
-    if rows is None:
+    elif streamed and query.statement(*searched) is not None:  # None: the sort needs more than the ids
+        rows = query.prepared(*searched, connection)
+    else:
         rows = query.prepared(("page", sort_key), lambda: _page_rows(session, query, query.base, sort_key),
                               connection)
     return Page(rows.columns, rows.rows(connection, params), min(total, count_cap or total), page, page_size,
@@ -176,12 +175,9 @@ class _Query:
     def statement(self, variant: Hashable, build: Callable[[], Any]) -> Any:
         return kept(None if self.key is None else (self.key, variant), build)
 
-    def prepared(self, variant: Hashable, build: Callable[[], Any],
-                 connection: Connection) -> Prepared | None:
-        """The statement compiled for the connection's dialect (None: the builder found none)."""
-        key = None if self.key is None else (self.key, variant)
-        statement = kept(key, build)
-        return None if statement is None else prepared(key, lambda: statement, connection)
+    def prepared(self, variant: Hashable, build: Callable[[], Any], connection: Connection) -> Prepared:
+        """The statement of `variant`, compiled for the connection's dialect (kept the same way)."""
+        return prepared(None if self.key is None else (self.key, variant), build, connection)
 
     @property
     def base(self) -> Select[Any]:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 
-KEPT = 512  # shapes kept; the oldest used is dropped first
+KEPT = 1024  # statements kept (a shape's statement and its compiled form); the oldest used goes first
 _kept: OrderedDict[Hashable, Any] = OrderedDict()
 _lock = threading.Lock()  # Streamlit runs sessions in threads
 _NONE = object()  # a builder's None, kept too

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import func, select
 from sqlmodel import Session
 
@@ -39,8 +38,7 @@ def audit_page(session: Session, user: User, *, entity: str | None = None, entit
     total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
     page = max(1, min(page, max(1, -(-total // page_size))))
     rows = session.execute(query.order_by(AuditLog.id.desc()).offset((page - 1) * page_size).limit(page_size))
-    frame = pd.DataFrame(rows.fetchall(), columns=list(rows.keys()))
-    return Page(frame, total, page, page_size)
+    return Page(tuple(rows.keys()), [tuple(row) for row in rows], total, page, page_size)
 
 
 def restore_deleted(session: Session, user: User, entity: str, entity_id: int) -> Any:

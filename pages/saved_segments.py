@@ -30,7 +30,7 @@ with db_session() as session:
         else:
             st.metric("Members you can see", f"{members.total:,}{'' if members.exact else '+'}")
             st.dataframe(
-                members.frame[["first_name", "last_name", "email", "city", "lifecycle_stage", "owner"]],
+                members.frame_of(["first_name", "last_name", "email", "city", "lifecycle_stage", "owner"]),
                 hide_index=True,
                 width="stretch",
             )

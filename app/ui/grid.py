@@ -107,12 +107,13 @@ def _grid(session: Session, user: User, view: GridView, state: dict[str, Any]) -
         return
     editor_key = f"grid:{view.entity}:{_digest(state)}:{page.page}"
     st.session_state[f"editor-key:{view.entity}"] = editor_key  # where the edits of this slice live
-    columns = ["id", "version", *[c for c in state["columns"] if c in page.frame.columns]]
+    columns = ["id", "version", *[c for c in state["columns"] if c in page.columns]]
     required = _required_fields(session, view.entity)
     config = column_config(session, view.entity, columns, view.always_read_only, required)
     config["version"] = None  # kept in the frame for conflict checks, not shown
-    # A range index: the editor needs one to add rows, and positions map to ids through iloc.
-    frame = _stable_frame(view.entity, editor_key, page.frame[columns].reset_index(drop=True))
+    # Only the shown columns, with a range index: the editor needs one to add rows, and positions
+    # map to ids through iloc.
+    frame = _stable_frame(view.entity, editor_key, page.frame_of(columns))
     st.data_editor(
         frame,
         key=editor_key,

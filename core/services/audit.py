@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import Select, func, select
 from sqlmodel import Session
 
@@ -45,7 +44,7 @@ def audit_page(session: Session, user: User, *, entity: str | None = None, entit
     total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
     page = _clamp(page, total, page_size)
     rows = session.execute(query.order_by(AuditLog.id.desc()).offset((page - 1) * page_size).limit(page_size))
-    return Page(_frame([dict(row) for row in rows.mappings()]), total, page, page_size)
+    return _page([dict(row) for row in rows.mappings()], total, page, page_size)
 
 
 def _record_page(session: Session, query: Select[Any], entity_id: int, page: int, page_size: int) -> Page:
@@ -58,17 +57,17 @@ def _record_page(session: Session, query: Select[Any], entity_id: int, page: int
                          "after": initial_values(session, row["entity"], entity_id, since_entry=row["id"])})
     rows.sort(key=lambda row: row["id"], reverse=True)
     page = _clamp(page, len(rows), page_size)
-    return Page(_frame(rows[(page - 1) * page_size:page * page_size]), len(rows), page, page_size)
+    return _page(rows[(page - 1) * page_size:page * page_size], len(rows), page, page_size)
 
 
-def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+def _page(rows: list[dict[str, Any]], total: int, page: int, page_size: int) -> Page:
+    """The entries as a Page of COLUMNS; a bulk creation's file name gets a column of its own."""
     for row in rows:
         if "file" not in row:
             bulk = is_bulk_creation(row["action"], row["entity_id"]) and isinstance(row["after"], dict)
             row["file"] = row["after"].get("file") if bulk else None
-    frame = pd.DataFrame(rows, columns=COLUMNS)
-    frame["file"] = pd.Series([row["file"] for row in rows], index=frame.index, dtype=object)  # None, not NaN
-    return frame
+    values = [tuple(row[name] for name in COLUMNS) for row in rows]
+    return Page(tuple(COLUMNS), values, total, page, page_size)
 
 
 def _clamp(page: int, total: int, page_size: int) -> int:

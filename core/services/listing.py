@@ -14,13 +14,14 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal, or_, select
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from core.errors import ValidationError
 from core.models import ENTITIES, Company, Contact, CustomFieldDefinition, Pipeline, Product, Stage, User
 from core.query.filters import BoundPrefix, Filter, bound_condition, live_prefix_ids, prefix_match
 from core.services.permissions import reads_every_row, visible_clause, visible_key
-from core.services.statements import kept
+from core.services.statements import Prepared, kept, prepared
 
 # Foreign key -> (label column name in grids, table, column shown).
 LOOKUPS: dict[str, tuple[str, type[Any], str]] = {
@@ -55,7 +56,15 @@ COUNT_CAP = 10_000
 
 @dataclass(frozen=True)
 class Page:
-    frame: pd.DataFrame
+    """One page of rows as plain tuples (`columns` names their values), with the count.
+
+    The service stops at the rows: a frame is built only where one is needed (Streamlit's editor),
+    and only of the columns shown (`frame_of`); building a pandas frame of every column cost more
+    than fetching the page did.
+    """
+
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
     total: int
     page: int
     page_size: int
@@ -64,6 +73,30 @@ class Page:
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.page_size))
+
+    @functools.cached_property
+    def frame(self) -> pd.DataFrame:
+        """Every column, indexed by id (built on first use)."""
+        frame = rows_frame(self.columns, self.rows)
+        return frame.set_index("id", drop=False) if "id" in frame else frame
+
+    def frame_of(self, names: list[str]) -> pd.DataFrame:
+        """The columns `names` only, in that order, with a range index (as the grid's editor wants)."""
+        return rows_frame(self.columns, self.rows, names)
+
+
+def rows_frame(columns: tuple[str, ...], rows: list[tuple[Any, ...]], names: list[str] | None = None
+               ) -> pd.DataFrame:
+    """A frame of `rows` (only the columns `names`, if given). Built from one list per column: the
+    same frame (same dtypes) as from the list of rows, in a fraction of the time pandas takes to
+    transpose them."""
+    chosen = list(columns if names is None else names)
+    if not rows or len(set(columns)) != len(columns):
+        frame = pd.DataFrame(rows, columns=list(columns))
+        return frame if names is None else frame[chosen]
+    position = {name: number for number, name in enumerate(columns)}
+    values = list(zip(*rows, strict=True))
+    return pd.DataFrame({name: list(values[position[name]]) for name in chosen}, copy=False)
 
 
 def list_page(
@@ -87,26 +120,38 @@ def list_page(
     query = _query(session, user, entity, filters or [], search, deleted)
     sort_key = tuple(sort or ())
     model = ENTITIES[entity]
+    connection = _connection(session)
     streamed = reads_every_row(user, model) and not filters and _indexed_search(entity, search, deleted)
     params = {**query.params, "cap": (count_cap or 0) + 1}
     if streamed:  # the ids of the search's index ranges are the rows: count them alone
-        counting = query.statement(("count ids", count_cap is None), lambda: _count_ids(query, count_cap))
+        counting = query.prepared(("count ids", count_cap is None), lambda: _count_ids(query, count_cap),
+                                  connection)
     else:
-        counting = query.statement(("count", count_cap is None), lambda: _count(query, count_cap))
-    total = int(session.scalar(counting, params) or 0)
+        counting = query.prepared(("count", count_cap is None), lambda: _count(query, count_cap), connection)
+    total = int(counting.scalar(connection, params) or 0)
     exact = count_cap is None or total <= count_cap
     pages = max(1, math.ceil(total / page_size))
     page = min(max(1, page), pages)
     params.update(skip=(page - 1) * page_size, size=page_size)
-    rows = None
+    searched = ("searched page", sort_key), lambda: _searched_page(session, query, sort_key)
     if _indexed_search(entity, search, deleted) and _dense(session, model, total, params["skip"] + page_size):
-        rows = query.statement(("dense page", sort_key), lambda: _page_rows(
-            session, query, query.select(session, ordered_scan=True), sort_key))
-    elif streamed:
-        rows = query.statement(("searched page", sort_key), lambda: _searched_page(session, query, sort_key))
-    if rows is None:
-        rows = query.statement(("page", sort_key), lambda: _page_rows(session, query, query.base, sort_key))
-    return Page(_frame(session, rows, params), min(total, count_cap or total), page, page_size, exact)
+        rows = query.prepared(("dense page", sort_key), lambda: _page_rows(
+            session, query, query.select(session, ordered_scan=True), sort_key), connection)
+    elif streamed and query.statement(*searched) is not None:  # None: the sort needs more than the ids
+        rows = query.prepared(*searched, connection)
+    else:
+        rows = query.prepared(("page", sort_key), lambda: _page_rows(session, query, query.base, sort_key),
+                              connection)
+    return Page(rows.columns, rows.rows(connection, params), min(total, count_cap or total), page, page_size,
+                exact)
+
+
+def _connection(session: Session) -> Connection:
+    """The session's connection, after the flush an ORM query would do first (pending edits are
+    part of what the page shows)."""
+    if session.autoflush:
+        session.flush()
+    return session.connection()
 
 
 # ---- statements built once per shape ---------------------------------------------------------------
@@ -129,6 +174,10 @@ class _Query:
 
     def statement(self, variant: Hashable, build: Callable[[], Any]) -> Any:
         return kept(None if self.key is None else (self.key, variant), build)
+
+    def prepared(self, variant: Hashable, build: Callable[[], Any], connection: Connection) -> Prepared:
+        """The statement of `variant`, compiled for the connection's dialect (kept the same way)."""
+        return prepared(None if self.key is None else (self.key, variant), build, connection)
 
     @property
     def base(self) -> Select[Any]:
@@ -176,7 +225,9 @@ def _custom_names(session: Session, entity: str) -> tuple[str, ...]:
     """The names of the entity's custom fields, in their order (one small query, no ORM objects)."""
     if not ENTITIES[entity].has_custom_fields:
         return ()
-    return tuple(session.scalars(kept("custom field names", _custom_names_select), {"entity": entity}))
+    connection = _connection(session)
+    names = prepared("custom field names", _custom_names_select, connection)
+    return tuple(name for name, in names.rows(connection, {"entity": entity}))
 
 
 def _custom_names_select() -> Select[Any]:
@@ -402,14 +453,7 @@ def _order(
 
 
 def _frame(session: Session, query: Select[Any], params: dict[str, Any]) -> pd.DataFrame:
-    """The rows as a frame indexed by id. Built from one list per column: the same frame (same
-    dtypes) as from the list of rows, in a fraction of the time pandas takes to transpose them."""
+    """The rows as a frame indexed by id."""
     result = session.execute(query, params)
-    keys = list(result.keys())
-    rows = result.fetchall()
-    if rows and len(set(keys)) == len(keys):
-        frame = pd.DataFrame(dict(zip(keys, (list(values) for values in zip(*rows, strict=True)),
-                                      strict=True)), copy=False)
-    else:
-        frame = pd.DataFrame(rows, columns=keys)
+    frame = rows_frame(tuple(result.keys()), [tuple(row) for row in result])
     return frame.set_index("id", drop=False) if "id" in frame else frame

@@ -11,7 +11,8 @@ import typer
 
 
 def bench(
-    scale: Annotated[str, typer.Option(help="small (2,000 contacts, a smoke run) or large (1,000,000).")]
+    scale: Annotated[str, typer.Option(
+        help="small (2,000 contacts, a smoke run), medium (200,000) or large (1,000,000).")]
     = "small",
     url: Annotated[str | None, typer.Option(help="Database URL to use instead of a SQLite file "
                                                  "(an empty database is filled; one of this scale reused).")]

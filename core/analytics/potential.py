@@ -247,9 +247,8 @@ def _dashboard(session: Session, user: User, fitted: PotentialModel) -> Potentia
     Features are today's, whenever the model was fitted: new contacts and orders count at once."""
     assert fitted.model is not None
     as_of = today()
-    top, highest = potential_scores.top(session, user, fitted.model, as_of, PROSPECTS_SHOWN)
-    edges = _band_edges(highest)
-    counts = potential_scores.band_counts(session, user, fitted.model, as_of, edges)
+    top, edges, counts = potential_scores.top_and_bands(session, user, fitted.model, as_of, PROSPECTS_SHOWN,
+                                                        _band_edges)
     return PotentialDashboard(
         horizon_days=fitted.horizon_days,
         as_of=as_of,

@@ -170,9 +170,13 @@ def refit_stale(session: Session) -> dict[int, PotentialModel | None]:
     refitted: dict[int, PotentialModel | None] = {}
     for horizon in sorted(horizons):
         kept = kept_model(session, horizon)
-        fresh = kept is not None and kept.as_of == today()
-        refitted[horizon] = None if fresh else _fit_and_keep(session, _training_version(session), horizon)
+        refitted[horizon] = None if kept is not None and kept.as_of == today() else refit(session, horizon)
     return refitted
+
+
+def refit(session: Session, horizon_days: int = HORIZON_DAYS) -> PotentialModel:
+    """Fit the model for `horizon_days` on today's data and keep it, replacing the kept one."""
+    return _fit_and_keep(session, _training_version(session), horizon_days)
 
 
 def _data_key(version: str) -> str:

@@ -51,6 +51,18 @@ def model_quality(board: PotentialDashboard) -> None:
                                weights, "model weights", column_config=charts.formats(decimals=["weight"]))
 
 
+def model_note(board: PotentialDashboard) -> str:
+    """When and on how many contacts the model was fitted: today's figures are scored with it."""
+    if board.fitted_on is None:
+        return ""
+    sample = f" (one in {board.sampled_every})" if board.sampled_every > 1 else ""
+    note = (f"Model fitted on {board.fitted_on:%d %B %Y} on {board.fitted_contacts:,} contacts{sample}; "
+            "scores use today's orders and contacts.")
+    if (board.as_of - board.fitted_on).days > 1:
+        note += " It is refitted daily by `crm summaries refresh`: ask an administrator to schedule it."
+    return note
+
+
 def review_list(session: Session, user: User, board: PotentialDashboard) -> None:
     st.subheader("Top prospects to review")
     st.caption("The most likely buyers among the contacts you can see, with the three factors that moved "
@@ -111,5 +123,6 @@ with db_session() as session:
     st.caption(f"Chance that a contact buys in the {board.horizon_days} days after {board.as_of:%d %B %Y}, "
                "from age, gender, household income and purchase history. Advice for choosing whom to call, "
                "never an automatic action.")
+    st.caption(model_note(board))
     model_quality(board)
     review_list(session, user, board)

@@ -10,9 +10,17 @@ and lift per decile), never other people's records.
 Fitting follows a deployed model's life: `time_split_validation` fits on the window before the
 last and measures AUC and decile lift on the last (as of `core.config.today()`); the model then
 used for scores is refitted the same way one window later (features as of today − horizon, labels
-= bought in the last horizon) and applied to features as of today. The fitted model is kept until
-contacts or orders are added or the date changes (an edit is scored with the kept model), in this
-process and in the potential_models table, so a new process reads it rather than refitting.
+= bought in the last horizon).
+
+When it is refitted: a fit reads the whole company's history and takes seconds at scale (17 s on
+SQLite at a million contacts), while a linear model fitted yesterday ranks today's contacts just
+as well. So the model is fitted once per day at most, and never by a reader who already has one:
+the fitted model is kept in the potential_models table (one row per horizon) and every read
+scores today's features (the contact_features summary, up to date with every new contact and
+order) with it. `refit_stale`, run by `crm summaries refresh` from cron, refits each kept model
+fitted before today (and fits the default horizon when none is kept). A reader fits only when
+there is no model yet for its horizon (the first read ever) or the kept fit found too little
+history and contacts or orders were added since. The dashboard states the fit's date and size.
 
 Scores are computed by the database (`core.analytics.potential_scores`): the model is linear, so a
 contact's score is one expression over its row of the contact_features summary; the top prospects
@@ -28,6 +36,7 @@ from __future__ import annotations
 
 import json
 import math
+import zlib
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from itertools import pairwise
@@ -63,7 +72,9 @@ FACTORS = [f"factor_{i}" for i in range(1, propensity.TOP_FACTORS + 1)]
 @dataclass(frozen=True)
 class PotentialModel:
     """The fitted model and its out-of-time check (AUC, buyers' rate, decile lift), or why there
-    is none (`problem`)."""
+    is none (`problem`). `as_of` is the day it was fitted as of; `contacts` how many contacts it
+    was fitted on (one in `sampled_every` by id at scale); `key` the data it was fitted on (the
+    date and the highest contact, order and line ids)."""
 
     horizon_days: int
     as_of: date
@@ -72,6 +83,9 @@ class PotentialModel:
     base_rate: float = float("nan")
     lift: pd.DataFrame = field(default_factory=pd.DataFrame)  # propensity.LIFT_COLUMNS
     problem: str | None = None
+    contacts: int = 0
+    sampled_every: int = 1
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,6 +100,9 @@ class PotentialDashboard:
     distribution: pd.DataFrame = field(default_factory=pd.DataFrame)  # probability band, contacts
     prospects: pd.DataFrame = field(default_factory=pd.DataFrame)  # top visible contacts with reasons
     scored: int = 0  # visible contacts scored
+    fitted_on: date | None = None  # the day the model was fitted as of (scores are as of `as_of`)
+    fitted_contacts: int = 0  # contacts it was fitted on
+    sampled_every: int = 1  # one contact in k by id, when there were more than TRAINING_CONTACTS
 
 
 @dataclass(frozen=True)
@@ -100,27 +117,66 @@ class ContactPotential:
 # ---- fitting and scoring (company-wide, cached) -------------------------------------------------------
 
 
-def _training_frames(session: Session, version: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Contacts and their purchases to fit on: all of them up to TRAINING_CONTACTS, beyond that one
-    contact in k by id. A model of ten features learns nothing more from 200,000 rows than from
-    50,000, while reading and fitting them all takes seconds."""
-    def read() -> tuple[pd.DataFrame, pd.DataFrame]:
+def _training_version(session: Session) -> str:
+    return data_version(session, (Contact, Order, OrderLine))
+
+
+def _training_frames(session: Session, version: str) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Contacts and their purchases to fit on, and k: all of them up to TRAINING_CONTACTS, beyond
+    that one contact in k by id. A model of ten features learns nothing more from 200,000 rows
+    than from 50,000, while reading and fitting them all takes seconds."""
+    def read() -> tuple[pd.DataFrame, pd.DataFrame, int]:
         highest_id = session.scalar(select(func.max(Contact.id))) or 0
         every = max(1, math.ceil(highest_id / TRAINING_CONTACTS))
-        return contacts_frame(session, None, every=every), purchases.purchases(session, every=every)
+        return (contacts_frame(session, None, every=every), purchases.purchases(session, every=every),
+                every)
     return cached("potential-training-frames", version, SYSTEM_SCOPE, (), read)
 
 
 def fitted_model(session: Session, horizon_days: int = HORIZON_DAYS) -> PotentialModel:
-    """The model for `horizon_days`, refitted when contacts or orders are added or the date changes.
+    """The kept model for `horizon_days` (see the module notes: a reader never refits a model).
 
-    Kept in this process per training version, and in the potential_models table under the same
-    key (the date and the highest contact, order and line ids), so that a new process, or another
-    one, reads the fit instead of redoing it. The fit is deterministic (a sample by id, then
-    lbfgs), so any process fitting the same data keeps the same model."""
-    version = data_version(session, (Contact, Order, OrderLine))
-    return cached("potential-model", version, SYSTEM_SCOPE, (horizon_days,),
-                  lambda: _kept_or_fitted(session, version, horizon_days))
+    Fitted here only when none is kept yet, or the kept fit found too little history and contacts
+    or orders were added since. The fit is deterministic (a sample by id, then lbfgs), so two
+    processes fitting the same data at once keep the same model."""
+    kept = kept_model(session, horizon_days)
+    if kept is not None and kept.model is not None:
+        return kept
+    version = _training_version(session)
+    if kept is not None and kept.key == _data_key(version):
+        return kept  # nothing to fit on yet, and nothing was added since the last try
+    return _fit_and_keep(session, version, horizon_days)
+
+
+def kept_model(session: Session, horizon_days: int = HORIZON_DAYS) -> PotentialModel | None:
+    """The model kept in potential_models for `horizon_days`, None when none was ever fitted (one
+    row read by its key; its JSON is parsed once per process and fit)."""
+    row = session.connection().execute(text(
+        "SELECT data_key, params FROM potential_models WHERE horizon_days = :horizon"),
+        {"horizon": horizon_days}).first()
+    if row is None:
+        return None
+    key, params = str(row[0]), str(row[1])
+    return cached("potential-kept-model", key, SYSTEM_SCOPE, (horizon_days, zlib.crc32(params.encode())),
+                  lambda: _from_json(horizon_days, key, params))
+
+
+def refit_stale(session: Session) -> dict[int, PotentialModel | None]:
+    """What `crm summaries refresh` does daily (from cron): refit each kept model fitted before
+    today, and fit the default horizon when none is kept yet, so that no reader waits for a first
+    fit. Per horizon the new fit, or None when the kept one is already today's."""
+    horizons = {HORIZON_DAYS, *session.connection().execute(text(
+        "SELECT horizon_days FROM potential_models")).scalars()}
+    refitted: dict[int, PotentialModel | None] = {}
+    for horizon in sorted(horizons):
+        kept = kept_model(session, horizon)
+        refitted[horizon] = None if kept is not None and kept.as_of == today() else refit(session, horizon)
+    return refitted
+
+
+def refit(session: Session, horizon_days: int = HORIZON_DAYS) -> PotentialModel:
+    """Fit the model for `horizon_days` on today's data and keep it, replacing the kept one."""
+    return _fit_and_keep(session, _training_version(session), horizon_days)
 
 
 def _data_key(version: str) -> str:
@@ -129,15 +185,11 @@ def _data_key(version: str) -> str:
     return ":".join(version.split(":")[-4:])
 
 
-def _kept_or_fitted(session: Session, version: str, horizon_days: int) -> PotentialModel:
-    key = _data_key(version)
-    kept = session.connection().execute(text(
-        "SELECT params FROM potential_models WHERE horizon_days = :horizon AND data_key = :key"),
-        {"horizon": horizon_days, "key": key}).scalar()
-    if kept is not None:
-        return _from_json(horizon_days, kept)
-    fitted = _fit(*_training_frames(session, version), today(), horizon_days)
-    _keep(session, key, fitted)
+def _fit_and_keep(session: Session, version: str, horizon_days: int) -> PotentialModel:
+    contacts, orders, every = _training_frames(session, version)
+    fitted = replace(_fit(contacts, orders, today(), horizon_days), sampled_every=every,
+                     key=_data_key(version))
+    _keep(session, fitted)
     return fitted
 
 
@@ -150,32 +202,34 @@ def _fit(contacts: pd.DataFrame, orders: pd.DataFrame, as_of: date, horizon_days
     except propensity.NotEnoughData as error:
         return PotentialModel(horizon_days, as_of, problem=str(error))
     return PotentialModel(horizon_days, as_of, model=propensity.LinearModel.of(model), auc=validation.auc,
-                          base_rate=validation.base_rate, lift=validation.lift)
+                          base_rate=validation.base_rate, lift=validation.lift, contacts=len(features))
 
 
-def _keep(session: Session, key: str, fitted: PotentialModel) -> None:
+def _keep(session: Session, fitted: PotentialModel) -> None:
     """Store `fitted` as the model of its horizon (replacing an older fit), in a transaction of its
     own as a summary refresh does; two processes fitting at once store the same model."""
     params = json.dumps({"as_of": fitted.as_of.isoformat(), "problem": fitted.problem,
                          "model": fitted.model.as_dict() if fitted.model is not None else None,
                          "auc": fitted.auc, "base_rate": fitted.base_rate,
-                         "lift": fitted.lift.to_dict(orient="list")})
+                         "lift": fitted.lift.to_dict(orient="list"),
+                         "contacts": fitted.contacts, "sampled_every": fitted.sampled_every})
     with summaries.own_transaction(session) as connection:
         connection.execute(text(
             "INSERT INTO potential_models (horizon_days, data_key, params, fitted_at) "
             "VALUES (:horizon, :key, :params, :at) ON CONFLICT (horizon_days) DO UPDATE SET "
             "data_key = excluded.data_key, params = excluded.params, fitted_at = excluded.fitted_at"),
-            {"horizon": fitted.horizon_days, "key": key, "params": params, "at": now()})
+            {"horizon": fitted.horizon_days, "key": fitted.key, "params": params, "at": now()})
 
 
-def _from_json(horizon_days: int, stored: str) -> PotentialModel:
+def _from_json(horizon_days: int, key: str, stored: str) -> PotentialModel:
     values = json.loads(stored)
     model = values["model"]
     return PotentialModel(horizon_days, date.fromisoformat(values["as_of"]),
                           model=propensity.LinearModel.from_dict(model) if model is not None else None,
                           auc=float(values["auc"]), base_rate=float(values["base_rate"]),
                           lift=pd.DataFrame(values["lift"], columns=list(propensity.LIFT_COLUMNS)),
-                          problem=values["problem"])
+                          problem=values["problem"], contacts=int(values.get("contacts", 0)),
+                          sampled_every=int(values.get("sampled_every", 1)), key=key)
 
 
 # ---- what a reader sees ---------------------------------------------------------------------------------
@@ -185,22 +239,23 @@ def potential_dashboard(session: Session, user: User, horizon_days: int = HORIZO
     """Model quality, score distribution and the top prospects among the contacts `user` may see."""
     fitted = fitted_model(session, horizon_days)
     if fitted.model is None:
-        return PotentialDashboard(horizon_days, fitted.as_of, problem=fitted.problem)
-    version = data_version(session)
-    return cached("potential", version, user_scope(user), (horizon_days,),
+        return PotentialDashboard(horizon_days, today(), problem=fitted.problem)
+    version = data_version(session)  # the kept model's key too: a refit from cron shows at once
+    return cached("potential", version, user_scope(user), (horizon_days, fitted.key, fitted.as_of),
                   lambda: _dashboard(session, user, fitted))
 
 
 def _dashboard(session: Session, user: User, fitted: PotentialModel) -> PotentialDashboard:
     """Scores are computed by the database (`potential_scores`): the top prospects and the count
-    per probability band come back, never a row per contact. Reasons are worded for the top only."""
+    per probability band come back, never a row per contact. Reasons are worded for the top only.
+    Features are today's, whenever the model was fitted: new contacts and orders count at once."""
     assert fitted.model is not None
-    top, highest = potential_scores.top(session, user, fitted.model, fitted.as_of, PROSPECTS_SHOWN)
-    edges = _band_edges(highest)
-    counts = potential_scores.band_counts(session, user, fitted.model, fitted.as_of, edges)
+    as_of = today()
+    top, edges, counts = potential_scores.top_and_bands(session, user, fitted.model, as_of, PROSPECTS_SHOWN,
+                                                        _band_edges)
     return PotentialDashboard(
         horizon_days=fitted.horizon_days,
-        as_of=fitted.as_of,
+        as_of=as_of,
         auc=fitted.auc,
         base_rate=fitted.base_rate,
         lift=fitted.lift[["decile", "rate", "lift"]],
@@ -208,6 +263,9 @@ def _dashboard(session: Session, user: User, fitted: PotentialModel) -> Potentia
         distribution=_distribution(edges, counts),
         prospects=_prospects(session, propensity.score(fitted.model, top)),
         scored=int(counts.sum()),
+        fitted_on=fitted.as_of,
+        fitted_contacts=fitted.contacts,
+        sampled_every=fitted.sampled_every,
     )
 
 
@@ -248,7 +306,8 @@ def contact_potential(session: Session, user: User, contact_id: int,
     fitted = fitted_model(session, horizon_days)
     if fitted.model is None:
         return ContactPotential(horizon_days, problem=fitted.problem)
-    score = cached("contact-potential", data_version(session), SYSTEM_SCOPE, (contact_id, horizon_days),
+    score = cached("contact-potential", data_version(session), SYSTEM_SCOPE,
+                   (contact_id, horizon_days, fitted.key, fitted.as_of),
                    lambda: _score_one(session, fitted, contact_id))
     return replace(score, review=review_of(getattr(contact, "tags", None)))
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -237,20 +238,64 @@ def band_counts(session: Session, user: User, model: propensity.LinearModel, as_
     """Contacts per probability band [edges[i], edges[i + 1]) (the last one closed), as
     np.histogram counts them, the probabilities compared as logits."""
     refresh(session)
-    inner = edges[1:-1]
-    cuts = " ".join(f"WHEN z < :cut{i} THEN {i}" for i in range(len(inner)))
     logit, params = _logit(model)
-    params.update({f"cut{i}": _logit_of(float(edge)) for i, edge in enumerate(inner)})
     # The OFFSET keeps both databases from pasting the logit's expression into every WHEN (a
     # subquery with an offset is not merged into its outer query): it is computed once per row.
     fence = "LIMIT -1 OFFSET 0" if session.get_bind().dialect.name == "sqlite" else "OFFSET 0"
-    sql = (f"WITH {_features_cte(session, user, later=_any_later(session, as_of))} "
-           f"SELECT band, COUNT(*) AS contacts FROM (SELECT CASE {cuts} ELSE {len(inner)} END AS band "
-           f"FROM (SELECT {logit} AS z FROM features {fence}) scored) banded GROUP BY band")
+    scored = (f"(WITH {_features_cte(session, user, later=_any_later(session, as_of))} "
+              f"SELECT {logit} AS z FROM features {fence})")
+    return _count_bands(session.connection(), scored, edges, {**_as_of(as_of), **params})
+
+
+def _count_bands(connection: Connection, scored: str, edges: np.ndarray,
+                 params: dict[str, Any]) -> np.ndarray:
+    """Rows of `scored` (a table or subquery with a logit column z) per band of `edges`."""
+    inner = edges[1:-1]
+    cuts = " ".join(f"WHEN z < :cut{i} THEN {i}" for i in range(len(inner)))
+    params = {**params, **{f"cut{i}": _logit_of(float(edge)) for i, edge in enumerate(inner)}}
+    sql = (f"SELECT band, COUNT(*) AS contacts FROM (SELECT CASE {cuts} ELSE {len(inner)} END AS band "
+           f"FROM {scored} scored) banded GROUP BY band")
     counts = np.zeros(len(edges) - 1, dtype="int64")
-    for band, contacts in session.connection().execute(text(sql), {**_as_of(as_of), **params}):
+    for band, contacts in connection.execute(text(sql), params):
         counts[int(band)] = int(contacts)
     return counts
+
+
+SCORED = "potential_scored"  # the temporary table of `top_and_bands` on SQLite
+
+
+def top_and_bands(session: Session, user: User, model: propensity.LinearModel, as_of: date, limit: int,
+                  edges_of: Callable[[float | None], np.ndarray]
+                  ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """`top` (the `limit` best, their features), the band edges `edges_of(highest logit)` and
+    `band_counts` over them, in one pass over the contacts where it pays.
+
+    Computing each contact's logit is most of a scan's cost (SQLite runs the expression row by row:
+    about 0.25 s per 100,000 contacts under load against 0.03 s to walk the rows), and the bands
+    need the highest score first. On SQLite the logits are therefore written once to a temporary
+    table (private to the connection, so no lock on the database) that both the top and the bands
+    read (measured: 0.56 s against 0.73-0.94 s for the two scans at 100,000 contacts). PostgreSQL
+    runs the two statements as they are."""
+    if session.get_bind().dialect.name != "sqlite":
+        best, highest = top(session, user, model, as_of, limit)
+        edges = edges_of(highest)
+        return best, edges, band_counts(session, user, model, as_of, edges)
+    refresh(session)
+    connection = session.connection()
+    logit, params = _logit(model)
+    cte = _features_cte(session, user, later=_any_later(session, as_of))
+    connection.execute(text(f"DROP TABLE IF EXISTS temp.{SCORED}"))
+    connection.execute(text(f"CREATE TEMP TABLE {SCORED} AS WITH {cte} SELECT contact_id, {logit} AS z "
+                            "FROM features"), {**_as_of(as_of), **params})
+    try:
+        ranked = connection.execute(text(f"SELECT contact_id, z FROM temp.{SCORED} "
+                                         f"ORDER BY z DESC, contact_id LIMIT {int(limit)}")).all()
+        edges = edges_of(float(ranked[0][1]) if ranked else None)
+        counts = _count_bands(connection, f"temp.{SCORED}", edges, {})
+    finally:
+        connection.execute(text(f"DROP TABLE IF EXISTS temp.{SCORED}"))
+    ids = [int(row[0]) for row in ranked]
+    return features(session, user, as_of, ids).loc[ids], edges, counts
 
 
 def _logit_of(probability: float) -> float:

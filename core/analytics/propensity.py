@@ -15,6 +15,7 @@ window and evaluates on the next, so the model is never judged on the period it 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -211,36 +212,36 @@ def score(model: Pipeline | LinearModel, features: pd.DataFrame) -> pd.DataFrame
     probability = linear.probability(features)
     effect = contributions(linear, features).to_numpy()
     top = np.argsort(-np.abs(effect), axis=1, kind="stable")[:, :TOP_FACTORS]
-    text = np.column_stack([_describe(features, name).to_numpy() for name in FEATURES])
-    rows = np.arange(len(features))[:, None]
-    signs = pd.DataFrame(effect[rows, top]).map("({:+.1f})".format).to_numpy()
-    factors = text[rows, top].astype(object) + " " + signs
+    values = features[list(FEATURES)].to_numpy(dtype="float64")
+    # Only the chosen cells are worded (three of ten per contact), one by one: wording every
+    # feature of every row as pandas strings took a tenth of a second for the 200 prospects.
+    factors = [[f"{_phrase(FEATURES[j], values[i, j])} ({effect[i, j]:+.1f})" for j in chosen]
+               for i, chosen in enumerate(top)]
     result = pd.DataFrame(factors, columns=columns[2:])
     result.insert(0, "probability", probability)
     result.insert(0, "contact_id", features.index.to_numpy())
     return result.sort_values(["probability", "contact_id"], ascending=[False, True]).reset_index(drop=True)
 
 
-def _describe(features: pd.DataFrame, name: str) -> pd.Series:
-    """A feature's value per contact in words, e.g. "bought 5 times", "income unknown"."""
-    value = features[name]
-    number = value.map("{:,.0f}".format)
+PHRASES = {
+    "age": ("aged {}", "age unknown"),
+    "household_income": ("household income {}", "income unknown"),
+    "orders_count": ("bought {} times", "never bought"),
+    "revenue": ("spent {}", "never bought"),
+    "days_since_last_order": ("last order {} days ago", "no order yet"),
+    "tenure_days": ("first order {} days ago", "no order yet"),
+}
+
+
+def _phrase(name: str, value: float) -> str:
+    """A feature's value in words, e.g. "bought 5 times", "income unknown", "gender female"."""
     if name.startswith("gender_"):
         gender = name.removeprefix("gender_")
-        return pd.Series(np.where(value == 1, f"gender {gender}", f"gender not {gender}"), index=value.index)
-    phrases = {
-        "age": ("aged " + number, "age unknown"),
-        "household_income": ("household income " + number, "income unknown"),
-        "orders_count": ("bought " + number + " times", "never bought"),
-        "revenue": ("spent " + number, "never bought"),
-        "days_since_last_order": ("last order " + number + " days ago", "no order yet"),
-        "tenure_days": ("first order " + number + " days ago", "no order yet"),
-    }
-    known, unknown = phrases[name]
+        return f"gender {gender}" if value == 1 else f"gender not {gender}"
+    known, unknown = PHRASES[name]
     if name == "orders_count":
-        known = known.where(value != 1, "bought once")
-        return known.where(value > 0, unknown)
-    return known.where(value.notna(), unknown)
+        return "bought once" if value == 1 else known.format(f"{value:,.0f}") if value > 0 else unknown
+    return unknown if math.isnan(value) else known.format(f"{value:,.0f}")
 
 
 def lift_table(probability: pd.Series, labels: pd.Series, deciles: int = 10) -> pd.DataFrame:

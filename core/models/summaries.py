@@ -199,9 +199,11 @@ class ContactFeatures(SQLModel, table=True):
 
 
 class PotentialModelRow(SQLModel, table=True):
-    """The fitted sales-potential model per horizon, kept so that a new process does not refit:
-    `data_key` names the data it was fitted on (business date and the highest contact, order and
-    line ids); a different key means refit. `params` is JSON (coefficients, validation figures)."""
+    """The fitted sales-potential model per horizon, kept so that no reader refits it: readers score
+    today's features with it, and `crm summaries refresh` (cron) refits it once it is from an
+    earlier day (`core.analytics.potential`). `data_key` names the data it was fitted on (business
+    date and the highest contact, order and line ids). `params` is JSON (coefficients, validation
+    figures, the number of contacts fitted on)."""
 
     __tablename__ = "potential_models"
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from core import config
 from core.analytics import cache
 from core.demo import DEMO_PASSWORD, generate_demo
 from core.models import Contact
@@ -102,6 +104,29 @@ def test_a_prospect_is_accepted_only_when_a_person_says_so(app_factory, demo) ->
                                           "AND entity_id = :id"), {"id": first}).scalar()
     assert owner == "luca" and "prospect-accepted" in (tags if isinstance(tags, list) else json.loads(tags))
     assert audited == 1
+
+
+def _model_note(at) -> str:  # type: ignore[no-untyped-def]
+    return next(caption.value for caption in at.caption if caption.value.startswith("Model fitted on"))
+
+
+def test_the_potential_page_says_when_and_on_how_many_contacts_the_model_was_fitted(
+        app_factory, demo, pinned_today, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    at = _open(app_factory, "admin", "potential")
+    with demo.connect() as connection:
+        kept = json.loads(connection.execute(text(
+            "SELECT params FROM potential_models WHERE horizon_days = 90")).scalar())
+    assert kept["as_of"] == pinned_today.isoformat()
+    note = _model_note(at)
+    assert f"{pinned_today:%d %B %Y} on {kept['contacts']:,} contacts;" in note, note
+    assert "administrator" not in note
+    # Three days on and no cron job: scored with the same model, and the page says how to refit.
+    monkeypatch.setenv("CRM_TODAY", (pinned_today + timedelta(days=3)).isoformat())
+    config.get_settings.cache_clear()
+    at.run()
+    note = _model_note(at)
+    assert not at.exception and f"{pinned_today:%d %B %Y} on {kept['contacts']:,} contacts;" in note, note
+    assert "crm summaries refresh" in note and "administrator" in note
 
 
 def _tagged(engine: Engine) -> int:

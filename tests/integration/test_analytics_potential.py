@@ -28,8 +28,7 @@ TODAY = date(2026, 6, 15)
 pytestmark = pytest.mark.usefixtures("fresh_cache")  # analytics results are kept per data version
 
 
-@pytest.fixture
-def people(session: Session, staff: User, other_staff: User) -> dict[str, list[int]]:
+def _history(session: Session, staff: User, other_staff: User) -> dict[str, list[int]]:
     product = Product(sku="P", name="Plan", price=100)
     session.add(product)
     session.flush()
@@ -54,6 +53,11 @@ def people(session: Session, staff: User, other_staff: User) -> dict[str, list[i
             groups["staff"].append(contact.id)
     session.commit()
     return groups
+
+
+@pytest.fixture
+def people(session: Session, staff: User, other_staff: User) -> dict[str, list[int]]:
+    return _history(session, staff, other_staff)
 
 
 def test_the_model_is_checked_out_of_time_and_ranks_the_regulars_first(session, people, admin) -> None:
@@ -113,3 +117,13 @@ def test_without_history_there_is_no_model_and_it_says_so(session, staff) -> Non
     assert board.problem is not None and "Not enough history" in board.problem
     single = contact_potential(session, staff, contact.id)
     assert single.probability is None and single.problem == board.problem
+
+
+def test_a_model_is_fitted_on_read_once_history_arrives(session, staff, other_staff) -> None:
+    """A kept "not enough history" is no model: the next reader after new orders tries again."""
+    session.add(Contact(first_name="Lone", owner_id=staff.id))
+    session.commit()
+    assert potential_dashboard(session, staff).problem is not None
+    _history(session, staff, other_staff)
+    board = potential_dashboard(session, staff)
+    assert board.problem is None and board.fitted_on == TODAY and board.fitted_contacts == 24  # Lone is new

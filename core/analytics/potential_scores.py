@@ -89,13 +89,12 @@ def build(connection: Connection) -> None:
 
 def fold(connection: Connection, new: dict[str, summaries.NewRows]) -> None:
     """Recompute the contacts touched by new contacts, orders, lines and audit entries."""
-    contacts = _touched_contacts(connection, new)
-    if len(contacts) > REBUILD_ABOVE:
-        raise summaries.RebuildNeeded
-    for chunk in summaries.chunks(contacts):
+    def refold_contacts(chunk: list[int]) -> None:
         keys = summaries.in_list("contact_id", chunk)
         connection.execute(text(f"DELETE FROM contact_features WHERE {keys}"))
         _fill(connection, keys)
+
+    summaries.refold(_touched_contacts(connection, new), refold_contacts, rebuild_above=REBUILD_ABOVE)
 
 
 def _touched_contacts(connection: Connection, new: dict[str, summaries.NewRows]) -> set[int]:
@@ -108,8 +107,7 @@ def _touched_contacts(connection: Connection, new: dict[str, summaries.NewRows])
                     f"WHERE {new['order_lines'].where('l.id')}")
     audited = summaries.audited_ids(connection, new["audit_log"], ("orders", "contacts"))
     contacts |= audited["contacts"]
-    for chunk in summaries.chunks(audited["orders"]):
-        contacts |= ids(f"SELECT contact_id FROM orders WHERE {summaries.in_list('id', chunk)}")
+    contacts |= summaries.ids_matching(connection, "SELECT contact_id FROM orders", "id", audited["orders"])
     return contacts | _contacts_orders_left(connection, new["audit_log"])
 
 

@@ -79,10 +79,15 @@ def fresh_cache() -> Iterator[None]:
 
 
 @pytest.fixture
-def campaign_readers(admin: User, manager: User, staff: User, other_staff: User,
-                     outsider: User) -> list[User]:
-    """Every kind of reader of the campaign world: admin, manager, two staff, staff of another team."""
-    return [admin, manager, staff, other_staff, outsider]
+def readers(admin: User, manager: User, staff: User, other_staff: User, outsider: User) -> dict[str, User]:
+    """Every kind of reader, by name: admin, manager, two staff of one team, staff of another team."""
+    return {"admin": admin, "manager": manager, "staff": staff, "other": other_staff, "outsider": outsider}
+
+
+@pytest.fixture
+def campaign_readers(readers: dict[str, User]) -> list[User]:
+    """Every kind of reader of the campaign world, in `readers`' order."""
+    return list(readers.values())
 
 
 @pytest.fixture

@@ -37,12 +37,7 @@ pytestmark = pytest.mark.usefixtures("fresh_cache")  # analytics results are kep
 
 
 @pytest.fixture
-def people(engine, admin, manager, staff, other_staff, outsider) -> dict[str, User]:  # type: ignore[no-untyped-def]
-    return {"admin": admin, "manager": manager, "staff": staff, "other": other_staff, "outsider": outsider}
-
-
-@pytest.fixture
-def pipelines(session: Session, people: dict[str, User]) -> dict[str, dict[str, Stage]]:
+def pipelines(session: Session, readers: dict[str, User]) -> dict[str, dict[str, Stage]]:
     """Two pipelines; 80 deals over two years by five owners and none, stays of odd lengths (hours
     and minutes), some skipping stages, some lost (one only ever in Lost), one without any stay,
     some deleted, some without an amount or a close date."""
@@ -56,7 +51,7 @@ def pipelines(session: Session, people: dict[str, User]) -> dict[str, dict[str, 
         session.add_all(row.values())
         stages[name] = row
     session.flush()
-    owners = [people[n].id for n in ("admin", "manager", "staff", "other", "outsider")] + [None]
+    owners = [readers[n].id for n in ("admin", "manager", "staff", "other", "outsider")] + [None]
     for number in range(80):
         which = stages["Sales" if number % 3 else "Renewals"]
         steps = [s for k, s in enumerate(list(which.values())[:4]) if (number + k) % 5 != 2 or k == 0]
@@ -228,15 +223,15 @@ def _same(got: dict[str, Any], expected: dict[str, float], what: str) -> None:
         assert float(got[name]) == pytest.approx(value, rel=rel, abs=1e-6, nan_ok=True), f"{what}: {name}"
 
 
-def _check_everything(session: Session, people: dict[str, User], when: str) -> None:
+def _check_everything(session: Session, readers: dict[str, User], when: str) -> None:
     sales = session.scalar(select(Pipeline.id).where(Pipeline.name == "Sales"))
     for role in ("admin", "manager", "staff", "outsider"):
-        user = people[role]
+        user = readers[role]
         try:
             for period in PERIODS:
                 _check(session, user, period=period)
             _check(session, user, pipeline=sales, period="this year")
-            _check(session, user, pipeline=sales, owner=people["staff"].id)
+            _check(session, user, pipeline=sales, owner=readers["staff"].id)
             _check(session, user, owner=None if role == "admin" else user.id, period="last year")
         except AssertionError as error:
             raise AssertionError(f"{when}: {error}") from error
@@ -245,59 +240,59 @@ def _check_everything(session: Session, people: dict[str, User], when: str) -> N
 # ---- the tests ---------------------------------------------------------------------------------------
 
 
-def test_summary_figures_equal_the_raw_rows_for_every_role_and_filter(session, pipelines, people) -> None:
-    _check_everything(session, people, "first build")
+def test_summary_figures_equal_the_raw_rows_for_every_role_and_filter(session, pipelines, readers) -> None:
+    _check_everything(session, readers, "first build")
     assert session.scalar(select(func.count()).select_from(FunnelDeal)) > 0
 
 
-def test_figures_follow_every_kind_of_change(session, pipelines, people) -> None:
-    admin, sales, renewals = people["admin"], pipelines["Sales"], pipelines["Renewals"]
-    _check_everything(session, people, "first build")
+def test_figures_follow_every_kind_of_change(session, pipelines, readers) -> None:
+    admin, sales, renewals = readers["admin"], pipelines["Sales"], pipelines["Renewals"]
+    _check_everything(session, readers, "first build")
 
     deal = deal_service.create(session=session, user=admin, data={
         "title": "New", "pipeline_id": sales["Lead"].pipeline_id, "stage_id": sales["Lead"].id,
-        "amount": 700.0, "owner_id": people["staff"].id})
-    _check_everything(session, people, "after creating a deal")
+        "amount": 700.0, "owner_id": readers["staff"].id})
+    _check_everything(session, readers, "after creating a deal")
     for stage, when in ((sales["Qualified"], "moved forward"), (sales["Won"], "skipped ahead and won"),
                         (sales["Proposal"], "reopened, moved back"), (sales["Lost"], "lost"),
                         (sales["Lead"], "reopened from lost")):
         move_deal(session=session, user=admin, deal_id=deal.id, stage_id=stage.id)
-        _check_everything(session, people, f"after a deal {when}")
+        _check_everything(session, readers, f"after a deal {when}")
 
     deal_service.delete(session=session, user=admin, record_id=deal.id)
-    _check_everything(session, people, "after deleting a deal")
+    _check_everything(session, readers, "after deleting a deal")
     deal_service.restore(session=session, user=admin, record_id=deal.id)
-    _check_everything(session, people, "after restoring a deal")
+    _check_everything(session, readers, "after restoring a deal")
     deal_service.update(session=session, user=admin, record_id=deal.id,
-                        changes={"owner_id": people["outsider"].id})
-    _check_everything(session, people, "after an owner change")
+                        changes={"owner_id": readers["outsider"].id})
+    _check_everything(session, readers, "after an owner change")
     deal_service.update(session=session, user=admin, record_id=deal.id,
                         changes={"pipeline_id": renewals["Lead"].pipeline_id,
                                  "stage_id": renewals["Proposal"].id})
-    _check_everything(session, people, "after moving a deal to another pipeline")
+    _check_everything(session, readers, "after moving a deal to another pipeline")
     deal_service.update(session=session, user=admin, record_id=deal.id, changes={"amount": 12.5})
-    _check_everything(session, people, "after an amount edit")
+    _check_everything(session, readers, "after an amount edit")
 
     stage_service.update(session=session, user=admin, record_id=sales["Qualified"].id,
                          changes={"name": "Discovery"})
-    _check_everything(session, people, "after renaming a stage")
+    _check_everything(session, readers, "after renaming a stage")
     for stage, position in ((sales["Proposal"], 1), (sales["Qualified"], 2)):
         stage_service.update(session=session, user=admin, record_id=stage.id, changes={"position": position})
-    _check_everything(session, people, "after reordering two stages")
+    _check_everything(session, readers, "after reordering two stages")
     stage_service.update(session=session, user=admin, record_id=renewals["Won"].id,
                          changes={"is_won": False, "is_lost": True})
-    _check_everything(session, people, "after making a stage the lost stage")
+    _check_everything(session, readers, "after making a stage the lost stage")
 
 
-def test_rows_added_outside_the_services_are_folded_in_without_a_rebuild(session, pipelines, people) -> None:
-    dashboards.funnel_dashboard(session, people["admin"])
+def test_rows_added_outside_the_services_are_folded_in_without_a_rebuild(session, pipelines, readers) -> None:
+    dashboards.funnel_dashboard(session, readers["admin"])
     # A marker no source row explains (of no stage, so read by nobody): a build drops it, a fold does not.
     session.add(FunnelStay(stay_id=10**6, deal_id=10**6, pipeline_id=0, stage_id=0,
                            created_at=datetime(2000, 1, 1)))
     session.commit()
     sales = pipelines["Sales"]
     deal = Deal(title="Imported", pipeline_id=sales["Lead"].pipeline_id, stage_id=sales["Proposal"].id,
-                amount=90.0, owner_id=people["staff"].id, created_at=datetime(2026, 5, 2, 10, 30))
+                amount=90.0, owner_id=readers["staff"].id, created_at=datetime(2026, 5, 2, 10, 30))
     session.add(deal)
     session.flush()
     session.add_all([DealStageHistory(deal_id=deal.id, stage_id=sales["Lead"].id, entered_at=deal.created_at,
@@ -305,18 +300,18 @@ def test_rows_added_outside_the_services_are_folded_in_without_a_rebuild(session
                      DealStageHistory(deal_id=deal.id, stage_id=sales["Proposal"].id,
                                       entered_at=datetime(2026, 5, 9, 16, 45))])
     session.commit()
-    _check_everything(session, people, "after an import")
+    _check_everything(session, readers, "after an import")
     assert session.get(FunnelStay, 10**6) is not None
 
 
-def test_a_rebuild_gives_the_same_rows_as_the_folds(session, pipelines, people) -> None:
-    admin, sales = people["admin"], pipelines["Sales"]
+def test_a_rebuild_gives_the_same_rows_as_the_folds(session, pipelines, readers) -> None:
+    admin, sales = readers["admin"], pipelines["Sales"]
     dashboards.funnel_dashboard(session, admin)
     deal_id = session.scalar(select(func.min(Deal.id)).where(Deal.deleted_at.is_(None),
                                                              Deal.pipeline_id == sales["Won"].pipeline_id))
     move_deal(session=session, user=admin, deal_id=deal_id, stage_id=sales["Won"].id)
     deal_service.update(session=session, user=admin, record_id=deal_id,
-                        changes={"owner_id": people["other"].id})
+                        changes={"owner_id": readers["other"].id})
     stage_service.update(session=session, user=admin, record_id=sales["Lead"].id, changes={"position": 9})
     assert funnel_summary.refresh(session) is True
     folded = _summary_rows(session)
@@ -324,7 +319,7 @@ def test_a_rebuild_gives_the_same_rows_as_the_folds(session, pipelines, people) 
     assert _summary_rows(session) == folded
 
 
-def test_crm_summaries_rebuild_covers_the_funnel(cli, engine, session, pipelines, people) -> None:
+def test_crm_summaries_rebuild_covers_the_funnel(cli, engine, session, pipelines, readers) -> None:
     rebuilt = cli("summaries", "rebuild")
     assert rebuilt.exit_code == 0, rebuilt.output
     assert "Rebuilt funnel" in rebuilt.output

@@ -39,11 +39,6 @@ GENDERS = ["female", "male", "Female", " Male ", "other", "nonbinary", "", None]
 STATUSES = ["paid"] * 8 + ["shipped", "quote", "cancelled"]
 
 
-@pytest.fixture
-def people(engine, admin, manager, staff, other_staff, outsider) -> dict[str, User]:  # type: ignore[no-untyped-def]
-    return {"admin": admin, "manager": manager, "staff": staff, "other": other_staff, "outsider": outsider}
-
-
 def _contact(chance: random.Random, number: int, owner: int | None) -> Contact:
     birth = chance.choice([None, date(1970 + number % 40, 6, 15), date(1985, 6, 16),
                            date(1960 + number % 30, 1 + number % 12, 1 + number % 28)])
@@ -54,9 +49,9 @@ def _contact(chance: random.Random, number: int, owner: int | None) -> Contact:
 
 
 @pytest.fixture
-def shop(session: Session, people: dict[str, User]) -> list[Contact]:
+def shop(session: Session, readers: dict[str, User]) -> list[Contact]:
     chance = random.Random(13)
-    owners = [people[name].id for name in ("staff", "other", "outsider", "manager")] + [None]
+    owners = [readers[name].id for name in ("staff", "other", "outsider", "manager")] + [None]
     product = Product(sku="PP", name="Plan", price=10)
     session.add(product)
     session.flush()
@@ -112,29 +107,30 @@ def _check_scores(session: Session, user: User, when: str) -> None:
     np.testing.assert_allclose(board.distribution["from"], edges[:-1], rtol=1e-9, err_msg=what)
 
 
-def _check_every_role(session: Session, people: dict[str, User], when: str) -> None:
+def _check_every_role(session: Session, readers: dict[str, User], when: str) -> None:
     for role in ("admin", "manager", "staff", "outsider"):
-        _check_scores(session, people[role], when)
+        _check_scores(session, readers[role], when)
 
 
 # ---- the tests ---------------------------------------------------------------------------------------
 
 
-def test_scores_from_the_database_equal_numpy_over_the_raw_rows_for_every_role(session, shop, people) -> None:
-    _check_every_role(session, people, "first build")
-    board = potential.potential_dashboard(session, people["admin"])
+def test_scores_from_the_database_equal_numpy_over_the_raw_rows_for_every_role(session, shop,
+                                                                               readers) -> None:
+    _check_every_role(session, readers, "first build")
+    board = potential.potential_dashboard(session, readers["admin"])
     assert 0 < board.scored < len(shop)  # the deleted contact and those created after today are left out
 
 
-def test_scores_follow_edits_owner_changes_deletes_and_new_orders(session, shop, people) -> None:
-    admin, staff = people["admin"], people["staff"]
-    _check_every_role(session, people, "first build")
+def test_scores_follow_edits_owner_changes_deletes_and_new_orders(session, shop, readers) -> None:
+    admin, staff = readers["admin"], readers["staff"]
+    _check_every_role(session, readers, "first build")
     mine = potential.potential_dashboard(session, staff).prospects["contact_id"].tolist()
     edits = {"birth_date": date(1990, 6, 16), "gender": "male", "household_income": None}
     contact_service.update(session=session, user=admin, record_id=mine[0], changes=edits)
     contact_service.update(session=session, user=admin, record_id=shop[1].id, changes={"owner_id": staff.id})
     contact_service.delete(session=session, user=admin, record_id=mine[-1])
-    _check_every_role(session, people, "after edits, an owner change and a delete")
+    _check_every_role(session, readers, "after edits, an owner change and a delete")
     order = session.scalar(select(Order).where(Order.contact_id == mine[0], Order.status == "paid")
                            .order_by(Order.id))
     order_service.update(session=session, user=admin, record_id=order.id, changes={"contact_id": shop[2].id})
@@ -142,12 +138,12 @@ def test_scores_follow_edits_owner_changes_deletes_and_new_orders(session, shop,
     session.add(Order(order_number="NEW-1", contact_id=shop[3].id, owner_id=shop[3].owner_id,
                       ordered_at=datetime(2026, 6, 10, 9), status="paid"))
     session.commit()
-    _check_every_role(session, people, "after moving, cancelling and adding orders")
+    _check_every_role(session, readers, "after moving, cancelling and adding orders")
 
 
-def test_one_contacts_score_agrees_with_the_dashboard(session, shop, people) -> None:
+def test_one_contacts_score_agrees_with_the_dashboard(session, shop, readers) -> None:
     for role in ("admin", "staff"):
-        user = people[role]
+        user = readers[role]
         board = potential.potential_dashboard(session, user)
         for row in board.prospects.head(15).itertuples():
             single = potential.contact_potential(session, user, int(row.contact_id))
@@ -219,10 +215,10 @@ def _by_hand(engine, contact_id: int, stored: dict) -> float:  # type: ignore[no
     return 1.0 / (1.0 + math.exp(-logit))
 
 
-def test_a_new_order_moves_a_score_with_the_kept_model_and_refits_nothing(session, engine, shop, people,
+def test_a_new_order_moves_a_score_with_the_kept_model_and_refits_nothing(session, engine, shop, readers,
                                                                           monkeypatch) -> None:
     fits = _count_fits(monkeypatch)
-    admin = people["admin"]
+    admin = readers["admin"]
     first = potential.potential_dashboard(session, admin)
     assert len(fits) == 2  # the first fit ever is a reader's: the out-of-time check and the model
     kept = _kept_rows(engine)
@@ -251,14 +247,14 @@ def test_a_new_order_moves_a_score_with_the_kept_model_and_refits_nothing(sessio
     shown = board.prospects.set_index("contact_id")["probability"]
     for contact_id in (buyer, newcomer.id):  # every visible contact is shown: 70 contacts < 200
         assert shown[contact_id] == pytest.approx(_by_hand(engine, contact_id, stored), rel=1e-9)
-    _check_every_role(session, people, "after a new order and a new contact, with the kept model")
+    _check_every_role(session, readers, "after a new order and a new contact, with the kept model")
     assert len(fits) == 2
 
 
-def test_the_cron_refresh_refits_a_model_fitted_before_today_and_only_then(session, engine, shop, people, cli,
-                                                                          monkeypatch) -> None:
+def test_the_cron_refresh_refits_a_model_fitted_before_today_and_only_then(session, engine, shop, readers,
+                                                                          cli, monkeypatch) -> None:
     fits = _count_fits(monkeypatch)
-    admin = people["admin"]
+    admin = readers["admin"]
     refreshed = cli("summaries", "refresh")  # no model yet: the first fit is cron's, not a reader's
     assert refreshed.exit_code == 0, refreshed.output
     assert "sales potential (90 days) refitted" in refreshed.output and len(fits) == 2
@@ -302,9 +298,9 @@ def test_the_cron_refresh_refits_a_model_fitted_before_today_and_only_then(sessi
     assert "today's model kept" in cli("summaries", "refresh").output and len(fits) == 8
 
 
-def test_the_kept_model_is_the_fitted_one(session, engine, shop, people) -> None:
+def test_the_kept_model_is_the_fitted_one(session, engine, shop, readers) -> None:
     """What is read back from potential_models scores exactly as the fit it was stored from."""
-    potential.potential_dashboard(session, people["admin"])
+    potential.potential_dashboard(session, readers["admin"])
     fitted = potential.fitted_model(session)
     with engine.connect() as connection:
         stored = json.loads(connection.execute(text("SELECT params FROM potential_models")).scalar())

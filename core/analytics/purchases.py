@@ -34,6 +34,7 @@ from sqlalchemy import Connection, literal_column, text
 from sqlmodel import Session
 
 from core.analytics import cohort_cells, summaries
+from core.analytics.columns import fetch_columns
 from core.models import User
 from core.models.base import NOT_SOLD_ORDER_STATUSES
 from core.services.permissions import owner_visible_clause
@@ -147,6 +148,7 @@ def refresh(session: Session) -> None:
 CUSTOMER_TYPES = {"contact_id": "int64", "orders": "int64", "revenue": "float64", "first_day": "int64",
                   "last_day": "int64", "own_gap": "float64"}
 CUSTOMER_COLUMNS = list(CUSTOMER_TYPES)
+RFM_TYPES = {"contact_id": "int64", "last_day": "int64", "orders": "int64", "revenue": "float64"}
 
 
 def _scope(session: Session, user: User | None, column: str) -> str:
@@ -206,13 +208,12 @@ def customers(session: Session, user: User | None, as_of: date, *, by: str = "or
 
 def rfm_values(session: Session, user: User, as_of: date) -> dict[str, np.ndarray]:
     """contact_id, last_day, orders and revenue of each customer (see `_customers_cte`, by order
-    owner), as arrays in no particular order: the four numbers RFM ranks, without a sort in SQL."""
+    owner), as arrays in no particular order: the four numbers RFM ranks, without a sort in SQL,
+    read as columns (`columns.fetch_columns`: a binary COPY on PostgreSQL)."""
     refresh(session)
-    columns = _numbers(session, f"WITH {_customers_cte(session, user, 'order')} "
-                                "SELECT contact_id, last_day, orders, revenue FROM customers",
-                       {"as_of": day_number(as_of)}, width=4).T
-    return {"contact_id": columns[0].astype("int64"), "last_day": columns[1].astype("int64"),
-            "orders": columns[2].astype("int64"), "revenue": columns[3]}
+    return fetch_columns(session.connection(), f"WITH {_customers_cte(session, user, 'order')} "
+                                               "SELECT contact_id, last_day, orders, revenue FROM customers",
+                         {"as_of": day_number(as_of)}, RFM_TYPES)
 
 
 def churn(session: Session, user: User, as_of: date, shown: int, *, gap_multiple: float = 2.0,

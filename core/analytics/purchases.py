@@ -25,7 +25,6 @@ recomputed from their order_facts rows.
 from __future__ import annotations
 
 from datetime import date
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -33,8 +32,9 @@ import pandas as pd
 from sqlalchemy import Connection, literal_column, text
 from sqlmodel import Session
 
-from core.analytics import cohort_cells, summaries
+from core.analytics import churn_scoring, cohort_cells, summaries
 from core.analytics.columns import fetch_columns
+from core.db import without_jit
 from core.models import User
 from core.models.base import NOT_SOLD_ORDER_STATUSES
 from core.services.permissions import owner_visible_clause
@@ -149,6 +149,8 @@ CUSTOMER_TYPES = {"contact_id": "int64", "orders": "int64", "revenue": "float64"
                   "last_day": "int64", "own_gap": "float64"}
 CUSTOMER_COLUMNS = list(CUSTOMER_TYPES)
 RFM_TYPES = {"contact_id": "int64", "last_day": "int64", "orders": "int64", "revenue": "float64"}
+CHURN_TYPES = {"contact_id": "int64", "orders": "int64", "revenue": "float64", "first_day": "int64",
+               "last_day": "int64", "own_gap": "float64"}
 
 
 def _scope(session: Session, user: User | None, column: str) -> str:
@@ -210,22 +212,38 @@ def rfm_values(session: Session, user: User, as_of: date) -> dict[str, np.ndarra
     """contact_id, last_day, orders and revenue of each customer (see `_customers_cte`, by order
     owner), as arrays in no particular order: the four numbers RFM ranks, without a sort in SQL,
     read as columns (`columns.fetch_columns`: a binary COPY on PostgreSQL)."""
-    refresh(session)
-    return fetch_columns(session.connection(), f"WITH {_customers_cte(session, user, 'order')} "
-                                               "SELECT contact_id, last_day, orders, revenue FROM customers",
-                         {"as_of": day_number(as_of)}, RFM_TYPES)
+    return _customer_columns(session, user, as_of, RFM_TYPES)
 
 
 def churn(session: Session, user: User, as_of: date, shown: int, *, gap_multiple: float = 2.0,
           min_days: int = 30) -> tuple[int, float, pd.DataFrame]:
     """(customers at risk, their revenue at stake, the `shown` riskiest) by `loyalty.churn_risk`'s
-    rule, counted in SQL; the rows come back with loyalty.CHURN_COLUMNS but "reason" and own_gap."""
+    rule; the rows come back with loyalty.CHURN_COLUMNS but "reason" and own_gap.
+
+    PostgreSQL: one read of each customer's numbers (a binary COPY), judged in numpy
+    (`churn_scoring`). SQLite: counted in SQL, where building a Python row per customer costs
+    more than evaluating the customers three times (the gaps, the totals, the riskiest)."""
+    if session.get_bind().dialect.name == "sqlite":
+        count, stake, top = _churn_in_sql(session, user, as_of, shown, gap_multiple, min_days)
+    else:
+        values = _customer_columns(session, user, as_of, CHURN_TYPES)
+        found = churn_scoring.at_risk(values, day_number(as_of), shown, gap_multiple=gap_multiple,
+                                      min_days=min_days)
+        top, count, stake = found.riskiest, found.customers, found.revenue_at_stake
+    top["last_order"] = days_to_timestamps(top["last_day"]) if len(top) else pd.Series(dtype="datetime64[ns]")
+    return count, stake, top
+
+
+def _churn_in_sql(session: Session, user: User, as_of: date, shown: int, gap_multiple: float,
+                  min_days: int) -> tuple[int, float, pd.DataFrame]:
+    """`churn` counted in SQL."""
     refresh(session)
     cte = _customers_cte(session, user, "order")
     params: dict[str, Any] = {"as_of": day_number(as_of)}
     # The gaps themselves, not counted per value: fetching one number a customer costs less than
     # SQLite's sort for a GROUP BY.
-    gaps = _numbers(session, f"WITH {cte} SELECT own_gap FROM customers WHERE own_gap IS NOT NULL", params)
+    gaps = fetch_columns(session.connection(), f"WITH {cte} SELECT own_gap FROM customers "
+                         "WHERE own_gap IS NOT NULL", params, {"own_gap": "float64"})["own_gap"]
     population = float(np.median(gaps)) if len(gaps) else None
     params.update(population=population, multiple=float(gap_multiple), least=float(min_days),
                   fallback=min_days / gap_multiple)
@@ -245,10 +263,19 @@ def churn(session: Session, user: User, as_of: date, shown: int, *, gap_multiple
     top = _read(session, f"{risky} SELECT * FROM risky ORDER BY risk DESC, revenue_at_stake DESC, contact_id "
                          f"LIMIT {int(shown)}", params)
     top["risk"] = top["risk"].astype("float64").clip(0, 1)
-    top["last_order"] = days_to_timestamps(top["last_day"]) if len(top) else pd.Series(dtype="datetime64[ns]")
     top = top.astype({"usual_gap_days": "float64", "own_gap": "float64", "revenue": "float64",
                       "revenue_at_stake": "float64"})
     return int(totals[0]), float(totals[1] or 0.0), top
+
+
+def _customer_columns(session: Session, user: User, as_of: date,
+                      types: dict[str, str]) -> dict[str, np.ndarray]:
+    refresh(session)
+    connection = session.connection()
+    with without_jit(connection):
+        return fetch_columns(connection, f"WITH {_customers_cte(session, user, 'order')} "
+                                         f"SELECT {', '.join(types)} FROM customers",
+                             {"as_of": day_number(as_of)}, types)
 
 
 def order_counts(session: Session, user: User) -> tuple[int, int]:
@@ -257,11 +284,12 @@ def order_counts(session: Session, user: User) -> tuple[int, int]:
     scope = _scope(session, user, "order_owner_id")
     # A contact outside shared_customers has one slice: one row is one customer, no GROUP BY.
     shared = "SELECT contact_id FROM shared_customers"
-    row = session.connection().execute(text(
-        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN orders >= 2 THEN 1 ELSE 0 END), 0) FROM "
-        f"(SELECT orders FROM contact_purchases WHERE {scope} AND contact_id NOT IN ({shared}) "
-        f"UNION ALL SELECT SUM(orders) FROM contact_purchases WHERE {scope} AND contact_id IN ({shared}) "
-        "GROUP BY contact_id) per")).one()
+    with without_jit(session.connection()) as connection:
+        row = connection.execute(text(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN orders >= 2 THEN 1 ELSE 0 END), 0) FROM "
+            f"(SELECT orders FROM contact_purchases WHERE {scope} AND contact_id NOT IN ({shared}) "
+            f"UNION ALL SELECT SUM(orders) FROM contact_purchases WHERE {scope} AND contact_id IN ({shared}) "
+            "GROUP BY contact_id) per")).one()
     return int(row[0]), int(row[1])
 
 
@@ -272,7 +300,8 @@ def cohort_counts(session: Session, user: User, today: date, cohorts: int, max_o
     (`core.analytics.cohort_cells`)."""
     refresh(session)
     sql = cohort_cells.matrix_sql(lambda column: _scope(session, user, column))
-    parts = _read(session, sql, {"today": day_number(today)})
+    with without_jit(session.connection()):
+        parts = _read(session, sql, {"today": day_number(today)})
     if parts.empty:
         return pd.DataFrame()
     active = parts.astype("int64").groupby(["m0", "months"])["n"].sum()
@@ -305,16 +334,6 @@ def purchases(session: Session, every: int = 1) -> pd.DataFrame:
 def days_to_timestamps(days: pd.Series) -> pd.Series:
     """Day numbers back to midnight timestamps (datetime64)."""
     return pd.to_datetime(np.asarray(days, dtype="int64"), unit="D").to_series(index=days.index)
-
-
-def _numbers(session: Session, sql: str, params: dict[str, Any], width: int = 1) -> np.ndarray:
-    """The numbers `sql` returns (`width` columns), as float64 rows: one flat pass over the tuples,
-    half the time np.array(rows) takes."""
-    result = session.connection().execute(text(sql), params)
-    rows = result.cursor.fetchall()  # type: ignore[attr-defined]
-    result.close()
-    flat = np.fromiter(chain.from_iterable(rows), dtype="float64", count=width * len(rows))
-    return flat.reshape(len(rows), width)
 
 
 def _read(session: Session, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:

@@ -32,7 +32,7 @@ import pandas as pd
 from sqlalchemy import Connection, literal_column, text
 from sqlmodel import Session
 
-from core.analytics import churn_scoring, cohort_cells, summaries
+from core.analytics import cohort_cells, summaries
 from core.analytics.columns import fetch_columns
 from core.db import without_jit
 from core.models import User
@@ -149,8 +149,6 @@ CUSTOMER_TYPES = {"contact_id": "int64", "orders": "int64", "revenue": "float64"
                   "last_day": "int64", "own_gap": "float64"}
 CUSTOMER_COLUMNS = list(CUSTOMER_TYPES)
 RFM_TYPES = {"contact_id": "int64", "last_day": "int64", "orders": "int64", "revenue": "float64"}
-CHURN_TYPES = {"contact_id": "int64", "orders": "int64", "revenue": "float64", "first_day": "int64",
-               "last_day": "int64", "own_gap": "float64"}
 
 
 def _scope(session: Session, user: User | None, column: str) -> str:
@@ -218,26 +216,16 @@ def rfm_values(session: Session, user: User, as_of: date) -> dict[str, np.ndarra
 def churn(session: Session, user: User, as_of: date, shown: int, *, gap_multiple: float = 2.0,
           min_days: int = 30) -> tuple[int, float, pd.DataFrame]:
     """(customers at risk, their revenue at stake, the `shown` riskiest) by `loyalty.churn_risk`'s
-    rule; the rows come back with loyalty.CHURN_COLUMNS but "reason" and own_gap.
-
-    PostgreSQL: one read of each customer's numbers (a binary COPY), judged in numpy
-    (`churn_scoring`). SQLite: counted in SQL, where building a Python row per customer costs
-    more than evaluating the customers three times (the gaps, the totals, the riskiest)."""
-    if session.get_bind().dialect.name == "sqlite":
-        count, stake, top = _churn_in_sql(session, user, as_of, shown, gap_multiple, min_days)
-    else:
-        values = _customer_columns(session, user, as_of, CHURN_TYPES)
-        found = churn_scoring.at_risk(values, day_number(as_of), shown, gap_multiple=gap_multiple,
-                                      min_days=min_days)
-        top, count, stake = found.riskiest, found.customers, found.revenue_at_stake
-    top["last_order"] = days_to_timestamps(top["last_day"]) if len(top) else pd.Series(dtype="datetime64[ns]")
-    return count, stake, top
-
-
-def _churn_in_sql(session: Session, user: User, as_of: date, shown: int, gap_multiple: float,
-                  min_days: int) -> tuple[int, float, pd.DataFrame]:
-    """`churn` counted in SQL."""
+    rule, counted in SQL; the rows come back with loyalty.CHURN_COLUMNS but "reason" and own_gap.
+    Three evaluations of the customers (the gaps, the totals, the riskiest) cost less than reading
+    six numbers a customer into numpy, even by binary COPY, once PostgreSQL's JIT is off."""
     refresh(session)
+    with without_jit(session.connection()):
+        return _churn(session, user, as_of, shown, gap_multiple, min_days)
+
+
+def _churn(session: Session, user: User, as_of: date, shown: int, gap_multiple: float,
+           min_days: int) -> tuple[int, float, pd.DataFrame]:
     cte = _customers_cte(session, user, "order")
     params: dict[str, Any] = {"as_of": day_number(as_of)}
     # The gaps themselves, not counted per value: fetching one number a customer costs less than
@@ -263,6 +251,7 @@ def _churn_in_sql(session: Session, user: User, as_of: date, shown: int, gap_mul
     top = _read(session, f"{risky} SELECT * FROM risky ORDER BY risk DESC, revenue_at_stake DESC, contact_id "
                          f"LIMIT {int(shown)}", params)
     top["risk"] = top["risk"].astype("float64").clip(0, 1)
+    top["last_order"] = days_to_timestamps(top["last_day"]) if len(top) else pd.Series(dtype="datetime64[ns]")
     top = top.astype({"usual_gap_days": "float64", "own_gap": "float64", "revenue": "float64",
                       "revenue_at_stake": "float64"})
     return int(totals[0]), float(totals[1] or 0.0), top

@@ -209,7 +209,7 @@ def customers(session: Session, user: User | None, as_of: date, *, by: str = "or
 def rfm_values(session: Session, user: User, as_of: date) -> dict[str, np.ndarray]:
     """contact_id, last_day, orders and revenue of each customer (see `_customers_cte`, by order
     owner), as arrays in no particular order: the four numbers RFM ranks, without a sort in SQL,
-    read as columns (`columns.fetch_columns`: a binary COPY on PostgreSQL)."""
+    read as columns (`columns.fetch_columns`: packed by the server on PostgreSQL)."""
     return _customer_columns(session, user, as_of, RFM_TYPES)
 
 

@@ -1,4 +1,4 @@
-"""`columns.fetch_columns` (numbers as arrays: a binary COPY on PostgreSQL) and `db.without_jit`,
+"""`columns.fetch_columns` (numbers as arrays: packed bytea on PostgreSQL) and `db.without_jit`,
 on both backends, against the same rows fetched as plain tuples."""
 
 from __future__ import annotations

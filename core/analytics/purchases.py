@@ -218,7 +218,8 @@ def churn(session: Session, user: User, as_of: date, shown: int, *, gap_multiple
     """(customers at risk, their revenue at stake, the `shown` riskiest) by `loyalty.churn_risk`'s
     rule, counted in SQL; the rows come back with loyalty.CHURN_COLUMNS but "reason" and own_gap.
     Three evaluations of the customers (the gaps, the totals, the riskiest) cost less than reading
-    six numbers a customer into numpy, even by binary COPY, once PostgreSQL's JIT is off."""
+    six numbers a customer into numpy row by row (measured: SQLite's tuples, psycopg's COPY), once
+    PostgreSQL's JIT is off; `fetch_columns`' packed read was not tried for it."""
     refresh(session)
     with without_jit(session.connection()):
         return _churn(session, user, as_of, shown, gap_multiple, min_days)

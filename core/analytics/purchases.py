@@ -25,7 +25,6 @@ recomputed from their order_facts rows.
 from __future__ import annotations
 
 from datetime import date
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -34,6 +33,8 @@ from sqlalchemy import Connection, literal_column, text
 from sqlmodel import Session
 
 from core.analytics import cohort_cells, summaries
+from core.analytics.columns import fetch_columns
+from core.db import without_jit
 from core.models import User
 from core.models.base import NOT_SOLD_ORDER_STATUSES
 from core.services.permissions import owner_visible_clause
@@ -147,6 +148,7 @@ def refresh(session: Session) -> None:
 CUSTOMER_TYPES = {"contact_id": "int64", "orders": "int64", "revenue": "float64", "first_day": "int64",
                   "last_day": "int64", "own_gap": "float64"}
 CUSTOMER_COLUMNS = list(CUSTOMER_TYPES)
+RFM_TYPES = {"contact_id": "int64", "last_day": "int64", "orders": "int64", "revenue": "float64"}
 
 
 def _scope(session: Session, user: User | None, column: str) -> str:
@@ -206,25 +208,31 @@ def customers(session: Session, user: User | None, as_of: date, *, by: str = "or
 
 def rfm_values(session: Session, user: User, as_of: date) -> dict[str, np.ndarray]:
     """contact_id, last_day, orders and revenue of each customer (see `_customers_cte`, by order
-    owner), as arrays in no particular order: the four numbers RFM ranks, without a sort in SQL."""
-    refresh(session)
-    columns = _numbers(session, f"WITH {_customers_cte(session, user, 'order')} "
-                                "SELECT contact_id, last_day, orders, revenue FROM customers",
-                       {"as_of": day_number(as_of)}, width=4).T
-    return {"contact_id": columns[0].astype("int64"), "last_day": columns[1].astype("int64"),
-            "orders": columns[2].astype("int64"), "revenue": columns[3]}
+    owner), as arrays in no particular order: the four numbers RFM ranks, without a sort in SQL,
+    read as columns (`columns.fetch_columns`: packed by the server on PostgreSQL)."""
+    return _customer_columns(session, user, as_of, RFM_TYPES)
 
 
 def churn(session: Session, user: User, as_of: date, shown: int, *, gap_multiple: float = 2.0,
           min_days: int = 30) -> tuple[int, float, pd.DataFrame]:
     """(customers at risk, their revenue at stake, the `shown` riskiest) by `loyalty.churn_risk`'s
-    rule, counted in SQL; the rows come back with loyalty.CHURN_COLUMNS but "reason" and own_gap."""
+    rule, counted in SQL; the rows come back with loyalty.CHURN_COLUMNS but "reason" and own_gap.
+    Three evaluations of the customers (the gaps, the totals, the riskiest) cost less than reading
+    six numbers a customer into numpy row by row (measured: SQLite's tuples, psycopg's COPY), once
+    PostgreSQL's JIT is off; `fetch_columns`' packed read was not tried for it."""
     refresh(session)
+    with without_jit(session.connection()):
+        return _churn(session, user, as_of, shown, gap_multiple, min_days)
+
+
+def _churn(session: Session, user: User, as_of: date, shown: int, gap_multiple: float,
+           min_days: int) -> tuple[int, float, pd.DataFrame]:
     cte = _customers_cte(session, user, "order")
     params: dict[str, Any] = {"as_of": day_number(as_of)}
     # The gaps themselves, not counted per value: fetching one number a customer costs less than
     # SQLite's sort for a GROUP BY.
-    gaps = _numbers(session, f"WITH {cte} SELECT own_gap FROM customers WHERE own_gap IS NOT NULL", params)
+    gaps = fetch_columns(session.connection(), f"WITH {cte} SELECT own_gap FROM customers "
+                         "WHERE own_gap IS NOT NULL", params, {"own_gap": "float64"})["own_gap"]
     population = float(np.median(gaps)) if len(gaps) else None
     params.update(population=population, multiple=float(gap_multiple), least=float(min_days),
                   fallback=min_days / gap_multiple)
@@ -250,17 +258,28 @@ def churn(session: Session, user: User, as_of: date, shown: int, *, gap_multiple
     return int(totals[0]), float(totals[1] or 0.0), top
 
 
+def _customer_columns(session: Session, user: User, as_of: date,
+                      types: dict[str, str]) -> dict[str, np.ndarray]:
+    refresh(session)
+    connection = session.connection()
+    with without_jit(connection):
+        return fetch_columns(connection, f"WITH {_customers_cte(session, user, 'order')} "
+                                         f"SELECT {', '.join(types)} FROM customers",
+                             {"as_of": day_number(as_of)}, types)
+
+
 def order_counts(session: Session, user: User) -> tuple[int, int]:
     """(customers, customers with two or more orders) among the orders `user` sees, any date."""
     refresh(session)
     scope = _scope(session, user, "order_owner_id")
     # A contact outside shared_customers has one slice: one row is one customer, no GROUP BY.
     shared = "SELECT contact_id FROM shared_customers"
-    row = session.connection().execute(text(
-        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN orders >= 2 THEN 1 ELSE 0 END), 0) FROM "
-        f"(SELECT orders FROM contact_purchases WHERE {scope} AND contact_id NOT IN ({shared}) "
-        f"UNION ALL SELECT SUM(orders) FROM contact_purchases WHERE {scope} AND contact_id IN ({shared}) "
-        "GROUP BY contact_id) per")).one()
+    with without_jit(session.connection()) as connection:
+        row = connection.execute(text(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN orders >= 2 THEN 1 ELSE 0 END), 0) FROM "
+            f"(SELECT orders FROM contact_purchases WHERE {scope} AND contact_id NOT IN ({shared}) "
+            f"UNION ALL SELECT SUM(orders) FROM contact_purchases WHERE {scope} AND contact_id IN ({shared}) "
+            "GROUP BY contact_id) per")).one()
     return int(row[0]), int(row[1])
 
 
@@ -271,7 +290,8 @@ def cohort_counts(session: Session, user: User, today: date, cohorts: int, max_o
     (`core.analytics.cohort_cells`)."""
     refresh(session)
     sql = cohort_cells.matrix_sql(lambda column: _scope(session, user, column))
-    parts = _read(session, sql, {"today": day_number(today)})
+    with without_jit(session.connection()):
+        parts = _read(session, sql, {"today": day_number(today)})
     if parts.empty:
         return pd.DataFrame()
     active = parts.astype("int64").groupby(["m0", "months"])["n"].sum()
@@ -304,16 +324,6 @@ def purchases(session: Session, every: int = 1) -> pd.DataFrame:
 def days_to_timestamps(days: pd.Series) -> pd.Series:
     """Day numbers back to midnight timestamps (datetime64)."""
     return pd.to_datetime(np.asarray(days, dtype="int64"), unit="D").to_series(index=days.index)
-
-
-def _numbers(session: Session, sql: str, params: dict[str, Any], width: int = 1) -> np.ndarray:
-    """The numbers `sql` returns (`width` columns), as float64 rows: one flat pass over the tuples,
-    half the time np.array(rows) takes."""
-    result = session.connection().execute(text(sql), params)
-    rows = result.cursor.fetchall()  # type: ignore[attr-defined]
-    result.close()
-    flat = np.fromiter(chain.from_iterable(rows), dtype="float64", count=width * len(rows))
-    return flat.reshape(len(rows), width)
 
 
 def _read(session: Session, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:

@@ -20,6 +20,8 @@ Values = dict[str, np.ndarray]  # contact_id, last_day, orders, revenue per cust
 MEMBER_COLUMNS = [column for column in rfm.SCORE_COLUMNS if column != "segment"]
 MEMBER_TYPES = {column: "float64" if column == "monetary" else "int64" for column in MEMBER_COLUMNS}
 NAMES = [*rfm.SEGMENTS, rfm.OTHERS]
+_GRID = np.indices((5, 5, 5)).reshape(3, -1) + 1
+CODES = rfm.segment_codes(*_GRID).reshape(5, 5, 5)  # segment code per (r, f, m) - 1: a lookup, no np.select
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ def score(values: Values, as_of_day: int) -> Scored:
     m = rfm.ranked_scores(values["revenue"], ids)
     columns = {"contact_id": ids, "recency_days": as_of_day - values["last_day"],
                "frequency": values["orders"], "monetary": values["revenue"], "r": r, "f": f, "m": m}
-    return Scored(columns, rfm.segment_codes(r, f, m))
+    return Scored(columns, CODES[r - 1, f - 1, m - 1])
 
 
 def segment_totals(scored: Scored, kept: int) -> SegmentTotals:
@@ -61,10 +63,21 @@ def segment_totals(scored: Scored, kept: int) -> SegmentTotals:
     used = np.flatnonzero(customers)
     totals = pd.DataFrame({"customers": customers[used].astype("int64"), "revenue": revenue[used]},
                           index=pd.Index([NAMES[code] for code in used], name="segment"))
-    spenders = np.lexsort((scored.columns["contact_id"], -money))
-    by_code = codes[spenders]
-    members = {NAMES[code]: scored.frame(spenders[by_code == code][:kept]) for code in used}
+    members = {NAMES[code]: scored.frame(_biggest(scored, np.flatnonzero(codes == code), kept))
+               for code in used}
     return SegmentTotals(totals, members, len(codes), float(money.sum()))
+
+
+def _biggest(scored: Scored, rows: np.ndarray, limit: int) -> np.ndarray:
+    """The `limit` of `rows` with the most revenue (then the lowest contact_id), in that order:
+    only the rows at or above the limit-th largest amount are sorted, not the whole segment."""
+    money = scored.columns["monetary"][rows]
+    if limit <= 0:
+        return rows[:0]
+    if len(rows) > limit:
+        least = np.partition(money, len(rows) - limit)[len(rows) - limit]
+        rows, money = rows[money >= least], money[money >= least]
+    return rows[np.lexsort((scored.columns["contact_id"][rows], -money))][:limit]
 
 
 def scores_frame(scored: Scored) -> pd.DataFrame:
@@ -79,6 +92,4 @@ def top_members(scored: Scored, segment: str, limit: int) -> pd.DataFrame:
     """The `limit` biggest spenders of `segment`."""
     if segment not in NAMES:
         return scored.frame(np.array([], dtype="int64"))
-    chosen = np.flatnonzero(scored.codes == NAMES.index(segment))
-    order = np.lexsort((scored.columns["contact_id"][chosen], -scored.columns["monetary"][chosen]))
-    return scored.frame(chosen[order][:limit])
+    return scored.frame(_biggest(scored, np.flatnonzero(scored.codes == NAMES.index(segment)), limit))

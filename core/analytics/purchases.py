@@ -34,7 +34,6 @@ from sqlmodel import Session
 
 from core.analytics import cohort_cells, summaries
 from core.analytics.columns import fetch_columns
-from core.db import without_jit
 from core.models import User
 from core.models.base import NOT_SOLD_ORDER_STATUSES
 from core.services.permissions import owner_visible_clause
@@ -218,11 +217,10 @@ def churn(session: Session, user: User, as_of: date, shown: int, *, gap_multiple
     """(customers at risk, their revenue at stake, the `shown` riskiest) by `loyalty.churn_risk`'s
     rule, counted in SQL; the rows come back with loyalty.CHURN_COLUMNS but "reason" and own_gap.
     Three evaluations of the customers (the gaps, the totals, the riskiest) cost less than reading
-    six numbers a customer into numpy row by row (measured: SQLite's tuples, psycopg's COPY), once
-    PostgreSQL's JIT is off; `fetch_columns`' packed read was not tried for it."""
+    six numbers a customer into numpy row by row (measured: SQLite's tuples, psycopg's COPY), with
+    PostgreSQL's JIT off (core.db); `fetch_columns`' packed read was not tried for it."""
     refresh(session)
-    with without_jit(session.connection()):
-        return _churn(session, user, as_of, shown, gap_multiple, min_days)
+    return _churn(session, user, as_of, shown, gap_multiple, min_days)
 
 
 def _churn(session: Session, user: User, as_of: date, shown: int, gap_multiple: float,
@@ -261,11 +259,9 @@ def _churn(session: Session, user: User, as_of: date, shown: int, gap_multiple: 
 def _customer_columns(session: Session, user: User, as_of: date,
                       types: dict[str, str]) -> dict[str, np.ndarray]:
     refresh(session)
-    connection = session.connection()
-    with without_jit(connection):
-        return fetch_columns(connection, f"WITH {_customers_cte(session, user, 'order')} "
-                                         f"SELECT {', '.join(types)} FROM customers",
-                             {"as_of": day_number(as_of)}, types)
+    return fetch_columns(session.connection(), f"WITH {_customers_cte(session, user, 'order')} "
+                                               f"SELECT {', '.join(types)} FROM customers",
+                         {"as_of": day_number(as_of)}, types)
 
 
 def order_counts(session: Session, user: User) -> tuple[int, int]:
@@ -274,12 +270,11 @@ def order_counts(session: Session, user: User) -> tuple[int, int]:
     scope = _scope(session, user, "order_owner_id")
     # A contact outside shared_customers has one slice: one row is one customer, no GROUP BY.
     shared = "SELECT contact_id FROM shared_customers"
-    with without_jit(session.connection()) as connection:
-        row = connection.execute(text(
-            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN orders >= 2 THEN 1 ELSE 0 END), 0) FROM "
-            f"(SELECT orders FROM contact_purchases WHERE {scope} AND contact_id NOT IN ({shared}) "
-            f"UNION ALL SELECT SUM(orders) FROM contact_purchases WHERE {scope} AND contact_id IN ({shared}) "
-            "GROUP BY contact_id) per")).one()
+    row = session.connection().execute(text(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN orders >= 2 THEN 1 ELSE 0 END), 0) FROM "
+        f"(SELECT orders FROM contact_purchases WHERE {scope} AND contact_id NOT IN ({shared}) "
+        f"UNION ALL SELECT SUM(orders) FROM contact_purchases WHERE {scope} AND contact_id IN ({shared}) "
+        "GROUP BY contact_id) per")).one()
     return int(row[0]), int(row[1])
 
 
@@ -290,8 +285,7 @@ def cohort_counts(session: Session, user: User, today: date, cohorts: int, max_o
     (`core.analytics.cohort_cells`)."""
     refresh(session)
     sql = cohort_cells.matrix_sql(lambda column: _scope(session, user, column))
-    with without_jit(session.connection()):
-        parts = _read(session, sql, {"today": day_number(today)})
+    parts = _read(session, sql, {"today": day_number(today)})
     if parts.empty:
         return pd.DataFrame()
     active = parts.astype("int64").groupby(["m0", "months"])["n"].sum()

@@ -107,16 +107,15 @@ def build(connection: Connection) -> None:
 
 def fold(connection: Connection, new: dict[str, summaries.NewRows]) -> None:
     """Recompute the contacts touched by the new orders, lines and audit entries."""
-    contacts = _touched_contacts(connection, new)
-    if len(contacts) > REBUILD_ABOVE:
-        raise summaries.RebuildNeeded
-    for chunk in summaries.chunks(contacts):
+    def refold_contacts(chunk: list[int]) -> None:
         keys = summaries.in_list("contact_id", chunk)
         taken = cohort_cells.take_out(connection, chunk)
         for table in TABLES:
             connection.execute(text(f"DELETE FROM {table} WHERE {keys}"))
         _fill(connection, keys)
         cohort_cells.put_back(connection, chunk, taken)
+
+    summaries.refold(_touched_contacts(connection, new), refold_contacts, rebuild_above=REBUILD_ABOVE)
 
 
 def _touched_contacts(connection: Connection, new: dict[str, summaries.NewRows]) -> set[int]:
@@ -128,9 +127,10 @@ def _touched_contacts(connection: Connection, new: dict[str, summaries.NewRows])
                     f"WHERE {new['order_lines'].where('l.id')}")
     audited = summaries.audited_ids(connection, new["audit_log"], ("orders", "contacts"))
     contacts |= audited["contacts"]
-    for chunk in summaries.chunks(audited["orders"]):
-        contacts |= ids(f"SELECT contact_id FROM orders WHERE {summaries.in_list('id', chunk)}")
-        contacts |= ids(f"SELECT contact_id FROM order_facts WHERE {summaries.in_list('order_id', chunk)}")
+    contacts |= summaries.ids_matching(connection, "SELECT contact_id FROM orders", "id", audited["orders"])
+    # the contact an edited order belonged to before, if it moved
+    contacts |= summaries.ids_matching(connection, "SELECT contact_id FROM order_facts", "order_id",
+                                       audited["orders"])
     return contacts
 
 

@@ -73,7 +73,7 @@ class Prepared:
 
     def rows(self, connection: Connection, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         """The rows for `params` as tuples, in the statement's column order."""
-        if not self.runnable:
+        if not self.runnable or connection.engine.echo:  # echo: CRM_ECHO_SQL logs every statement
             return [tuple(row) for row in connection.execute(self.statement, params)]
         values = self.compiled.construct_params(params)
         for name, process in self.bind_processors:

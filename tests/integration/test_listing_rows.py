@@ -111,3 +111,19 @@ def test_a_database_error_is_sqlalchemys(session: Session) -> None:
         broken.rows(session.connection(), {})
     session.rollback()
     assert session.scalar(select(literal_column("1"))) == 1
+
+
+def test_with_sql_echo_on_the_page_statements_are_logged(engine, session: Session, demo,  # type: ignore[no-untyped-def]
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    """CRM_ECHO_SQL promises every statement in the log: a page read on the driver's cursor would
+    skip SQLAlchemy's logging, so with echo on it goes through SQLAlchemy, rows unchanged."""
+    admin = insert_user(engine, "grid-root", "admin")
+    quiet = list_page(session, admin, "contacts", page_size=20)
+    engine.echo = True  # as CRM_ECHO_SQL sets it; a connection takes it when opened
+    try:
+        with caplog.at_level("INFO", logger="sqlalchemy.engine"), Session(engine) as echoing:
+            logged = list_page(echoing, admin, "contacts", page_size=20)
+    finally:
+        engine.echo = False
+    assert logged.rows == quiet.rows
+    assert any("FROM contacts" in record.getMessage() for record in caplog.records)

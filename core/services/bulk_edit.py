@@ -6,10 +6,6 @@ row and column, so the person can fix the cells and save again.
 
 from __future__ import annotations
 
-import gc
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +15,7 @@ from sqlmodel import Session
 from core.errors import ConflictError, CRMError, FieldError, NotFound, PermissionDenied, ValidationError
 from core.models import ENTITIES, Company, Contact, Pipeline, Product, Stage, User
 from core.services import SERVICES, custom_fields
+from core.services.collector import collector_paused
 from core.services.deals import ensure_default_pipeline
 from core.services.listing import LABEL_TO_KEY
 from core.services.records import batch
@@ -98,32 +95,6 @@ def save_grid(
     summary.updated, summary.created = len(edits), len(added)
     summary.deleted_ids = [record_id for _, record_id, _ in deleted]
     return summary
-
-
-_pauses = {"depth": 0, "was_enabled": True}
-_pauses_lock = threading.Lock()
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a save runs (objects without cycles are still freed).
-
-    Every row's ORM objects stay in the session until the commit, and a full collection walks them
-    all with the rest of the process (0.2-0.6 s at a time on the million-contact database): the
-    larger the save, the more of these and the longer each, so 500 rows cost more than ten times
-    50. Paused for the save (and for concurrent saves until the last one ends), then resumed."""
-    with _pauses_lock:
-        if _pauses["depth"] == 0:
-            _pauses["was_enabled"] = gc.isenabled()
-            gc.disable()
-        _pauses["depth"] += 1
-    try:
-        yield
-    finally:
-        with _pauses_lock:
-            _pauses["depth"] -= 1
-            if _pauses["depth"] == 0 and _pauses["was_enabled"]:
-                gc.enable()
 
 
 def _attempt(action: str, row: int, write: Any) -> list[RowError]:

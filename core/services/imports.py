@@ -35,6 +35,7 @@ from sqlmodel import Session
 from core.errors import FieldError, ImportRejected, ValidationError
 from core.models import CustomFieldDefinition, User
 from core.services import custom_fields, permissions
+from core.services.collector import collector_paused
 from core.services.import_checks import Context, Row
 from core.services.import_entities import PLANNERS
 from core.services.import_writes import write_plan
@@ -266,8 +267,9 @@ def import_rows(*, session: Session, user: User, entity: str, frame: pd.DataFram
     `file_name` is what the audit entry of the records created says they came from."""
     _check_request(session, user, _check_entity(entity), on_duplicate)
     try:
-        result = _import(session, user, entity, frame, mapping, dry_run, on_duplicate, progress, source,
-                         file_name)
+        with collector_paused():  # a planned row is a dict the collector would walk again and again
+            result = _import(session, user, entity, frame, mapping, dry_run, on_duplicate, progress, source,
+                             file_name)
     except BaseException:
         session.rollback()  # also undoes the default pipeline a deal file may have created
         raise

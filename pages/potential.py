@@ -8,11 +8,16 @@ from app.ui import charts
 from app.ui.campaign_start import start_campaign_button
 from app.ui.record import flash, md, show_flash
 from app.ui.session import current_user, db_session
-from core.analytics.potential import PotentialDashboard, potential_dashboard, review_prospect
+from core.analytics.potential import (
+    HORIZON_DAYS,
+    HORIZONS,
+    PotentialDashboard,
+    potential_dashboard,
+    review_prospect,
+)
 from core.errors import CRMError
 from core.models import User
 
-HORIZONS = {30: "30 days", 90: "90 days", 180: "180 days"}
 VIEWS = {"to review": "To review", "accepted": "Accepted", "dismissed": "Dismissed", "all": "All"}
 FEATURES = {"days_since_last_order": "Days since last order", "orders_count": "Number of orders",
             "revenue": "Revenue", "tenure_days": "Days since first order", "age": "Age",
@@ -111,8 +116,8 @@ def decide(session: Session, user: User, chosen: pd.DataFrame, decision: str) ->
 
 
 st.title("Sales potential")
-horizon = st.segmented_control("Chance to buy within", list(HORIZONS), default=90, key="potential:horizon",
-                               format_func=HORIZONS.__getitem__) or 90
+horizon = st.segmented_control("Chance to buy within", HORIZONS, default=HORIZON_DAYS,
+                               key="potential:horizon", format_func="{} days".format) or HORIZON_DAYS
 with db_session() as session:
     user = current_user(session)
     with st.spinner("Scoring contacts…"):

@@ -17,10 +17,10 @@ SQLite at a million contacts), while a linear model fitted yesterday ranks today
 as well. So the model is fitted once per day at most, and never by a reader who already has one:
 the fitted model is kept in the potential_models table (one row per horizon) and every read
 scores today's features (the contact_features summary, up to date with every new contact and
-order) with it. `refit_stale`, run by `crm summaries refresh` from cron, refits each kept model
-fitted before today (and fits the default horizon when none is kept). A reader fits only when
-there is no model yet for its horizon (the first read ever) or the kept fit found too little
-history and contacts or orders were added since. The dashboard states the fit's date and size.
+order) with it. `refit_stale`, run by `crm summaries refresh` from cron, fits every horizon the
+page offers (HORIZONS) that has no model fitted today. A reader fits only when cron has never run
+(the first read of a horizon on a new database) or the kept fit found too little history and
+contacts or orders were added since. The dashboard states the fit's date and size.
 
 Scores are computed by the database (`core.analytics.potential_scores`): the model is linear, so a
 contact's score is one expression over its row of the contact_features summary; the top prospects
@@ -61,6 +61,7 @@ from core.services.contacts import contacts as contact_service
 from core.services.records import get_record
 
 HORIZON_DAYS = 90
+HORIZONS = (30, 90, 180)  # the windows the page offers, each with its own kept model
 TRAINING_CONTACTS = 50_000
 ACCEPTED, DISMISSED = "prospect-accepted", "prospect-dismissed"
 DECISIONS = {"accepted": ACCEPTED, "dismissed": DISMISSED}
@@ -162,10 +163,10 @@ def kept_model(session: Session, horizon_days: int = HORIZON_DAYS) -> PotentialM
 
 
 def refit_stale(session: Session) -> dict[int, PotentialModel | None]:
-    """What `crm summaries refresh` does daily (from cron): refit each kept model fitted before
-    today, and fit the default horizon when none is kept yet, so that no reader waits for a first
-    fit. Per horizon the new fit, or None when the kept one is already today's."""
-    horizons = {HORIZON_DAYS, *session.connection().execute(text(
+    """What `crm summaries refresh` does daily (from cron): fit each horizon the page offers (and
+    any other kept one) whose model was not fitted today, so that no reader waits for a fit. Per
+    horizon the new fit, or None when the kept one is already today's."""
+    horizons = {*HORIZONS, *session.connection().execute(text(
         "SELECT horizon_days FROM potential_models")).scalars()}
     refitted: dict[int, PotentialModel | None] = {}
     for horizon in sorted(horizons):

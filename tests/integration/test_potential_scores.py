@@ -255,16 +255,18 @@ def test_the_cron_refresh_refits_a_model_fitted_before_today_and_only_then(sessi
                                                                           cli, monkeypatch) -> None:
     fits = _count_fits(monkeypatch)
     admin = readers["admin"]
-    refreshed = cli("summaries", "refresh")  # no model yet: the first fit is cron's, not a reader's
+    refreshed = cli("summaries", "refresh")  # no model yet: every horizon the page offers is cron's to fit
     assert refreshed.exit_code == 0, refreshed.output
-    assert "sales potential (90 days) refitted" in refreshed.output and len(fits) == 2
-    potential.potential_dashboard(session, admin)
-    potential.potential_dashboard(session, admin, 30)  # another horizon, fitted by its first reader
-    assert len(fits) == 4 and set(_kept_rows(engine)) == {30, 90}
+    for horizon in (30, 90, 180):
+        assert f"sales potential ({horizon} days) refitted" in refreshed.output
+    assert len(fits) == 6 and set(_kept_rows(engine)) == {30, 90, 180}
+    for horizon in (30, 90, 180):  # no reader fits, whichever window they open first
+        assert potential.potential_dashboard(session, admin, horizon).fitted_on == today()
+    assert len(fits) == 6
     kept = _kept_rows(engine)
     refreshed = cli("summaries", "refresh")
-    assert refreshed.exit_code == 0 and refreshed.output.count("today's model kept") == 2, refreshed.output
-    assert len(fits) == 4 and _kept_rows(engine) == kept
+    assert refreshed.exit_code == 0 and refreshed.output.count("today's model kept") == 3, refreshed.output
+    assert len(fits) == 6 and _kept_rows(engine) == kept
 
     tomorrow = today() + timedelta(days=1)
     _pin_today(monkeypatch, tomorrow)
@@ -272,14 +274,14 @@ def test_the_cron_refresh_refits_a_model_fitted_before_today_and_only_then(sessi
                       status="paid"))
     session.commit()
     board = potential.potential_dashboard(session, admin)
-    assert len(fits) == 4 and _kept_rows(engine) == kept, "a reader refitted a day-old model"
+    assert len(fits) == 6 and _kept_rows(engine) == kept, "a reader refitted a day-old model"
     assert (board.fitted_on, board.as_of) == (today() - timedelta(days=1), tomorrow)
 
     refreshed = cli("summaries", "refresh")
-    assert refreshed.exit_code == 0 and refreshed.output.count("refitted on") == 2, refreshed.output
-    assert len(fits) == 8
+    assert refreshed.exit_code == 0 and refreshed.output.count("refitted on") == 3, refreshed.output
+    assert len(fits) == 12
     now_kept = _kept_rows(engine)
-    for horizon in (30, 90):
+    for horizon in (30, 90, 180):
         stored = json.loads(now_kept[horizon][1])
         assert now_kept[horizon][0] == _training_key(engine, tomorrow)
         assert stored["as_of"] == tomorrow.isoformat()
@@ -295,7 +297,7 @@ def test_the_cron_refresh_refits_a_model_fitted_before_today_and_only_then(sessi
     buyer = shop[5].id
     assert potential.contact_potential(session, admin, buyer).probability == pytest.approx(
         _by_hand(engine, buyer, json.loads(now_kept[90][1])), rel=1e-9)
-    assert "today's model kept" in cli("summaries", "refresh").output and len(fits) == 8
+    assert "today's model kept" in cli("summaries", "refresh").output and len(fits) == 12
 
 
 def test_the_kept_model_is_the_fitted_one(session, engine, shop, readers) -> None:

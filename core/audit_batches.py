@@ -7,7 +7,8 @@ themselves. The records created by one import now share one entry:
     action "create", entity "contacts", entity_id NULL, source "import",
     after {"file": "contacts.csv", "records": 100000, "ids": [[1, 99998], [100001, 100002]]}
 
-with the ids as inclusive ranges (an import's ids are nearly always one range). Who and when are the
+with the ids as inclusive ranges (an import's ids are nearly always one range), also kept as rows of
+audit_id_ranges so that a record's history finds its entry by one index seek. Who and when are the
 entry's own columns. A record's initial values are not copied into it: they are the row the import
 inserted, and every later change is audited with the changed columns' values before it, so walking
 the record's later entries backwards from its current row gives them back (`audit.initial_values`).
@@ -45,9 +46,3 @@ def batch_after(file_name: str | None, ids: list[int]) -> dict[str, Any]:
 
 def is_bulk_creation(action: str | None, entity_id: int | None) -> bool:
     return action == "create" and entity_id is None
-
-
-def covers(after: Any, record_id: int) -> bool:
-    """Whether a bulk creation entry's `after` names `record_id`."""
-    ranges = after.get("ids") if isinstance(after, dict) else None
-    return any(first <= record_id <= last for first, last in ranges or ())

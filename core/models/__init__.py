@@ -13,6 +13,7 @@ from core.models.engagement import (
     Task,
 )
 from core.models.lowcode import (
+    AuditIdRange,
     AuditLog,
     AutomationRule,
     AutomationRun,
@@ -84,6 +85,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "ENTITIES",
     "Activity",
+    "AuditIdRange",
     "AuditLog",
     "AutomationRule",
     "AutomationRun",

@@ -113,6 +113,20 @@ class AuditLog(SQLModel, table=True):
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
+class AuditIdRange(SQLModel, table=True):
+    """The ids of records an import created, as ranges of its one bulk creation entry
+    (core/audit_batches.py): a record's history finds that entry by one index seek, the range
+    starting at or below its id (ranges of one entity never overlap)."""
+
+    __tablename__ = "audit_id_ranges"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    entity: str = Field(max_length=32, primary_key=True)
+    first_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last_id: int
+    entry_id: int = Field(foreign_key="audit_log.id")
+
+
 class Conversation(SQLModel, table=True):
     __tablename__ = "conversations"
 

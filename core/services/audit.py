@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlmodel import Session
 
-from core.audit_batches import covers, is_bulk_creation
+from core.audit_batches import is_bulk_creation
 from core.config import start_of_day
-from core.models import ENTITIES, AuditLog, User
+from core.models import ENTITIES, AuditIdRange, AuditLog, User
 from core.services import SERVICES
 from core.services.listing import Page
 from core.services.permissions import require_role
@@ -39,7 +39,7 @@ def audit_page(session: Session, user: User, *, entity: str | None = None, entit
     if since:
         conditions.append(AuditLog.at >= start_of_day(since))
     if entity_id:
-        return _record_page(session, query.where(*conditions), entity_id, page, page_size)
+        return _record_page(session, query.where(*conditions), entity, entity_id, page, page_size)
     query = query.where(*conditions)
     total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
     page = _clamp(page, total, page_size)
@@ -47,17 +47,32 @@ def audit_page(session: Session, user: User, *, entity: str | None = None, entit
     return _page([dict(row) for row in rows.mappings()], total, page, page_size)
 
 
-def _record_page(session: Session, query: Select[Any], entity_id: int, page: int, page_size: int) -> Page:
+def _record_page(session: Session, query: Select[Any], entity: str | None, entity_id: int,
+                 page: int, page_size: int) -> Page:
     """One record's entries (a record has few: all are read), with its bulk creation if any."""
     rows = [dict(row) for row in session.execute(query.where(AuditLog.entity_id == entity_id)).mappings()]
-    bulk = query.where(AuditLog.entity_id.is_(None), AuditLog.action == "create")
-    for row in session.execute(bulk).mappings():  # one per import: few, and each one small
-        if covers(row["after"], entity_id):
+    for entry_id in _bulk_creations(session, entity, entity_id):
+        for row in session.execute(query.where(AuditLog.id == entry_id)).mappings():
             rows.append({**row, "entity_id": entity_id, "file": (row["after"] or {}).get("file"),
                          "after": initial_values(session, row["entity"], entity_id, since_entry=row["id"])})
     rows.sort(key=lambda row: row["id"], reverse=True)
     page = _clamp(page, len(rows), page_size)
     return _page(rows[(page - 1) * page_size:page * page_size], len(rows), page, page_size)
+
+
+def _bulk_creations(session: Session, entity: str | None, entity_id: int) -> list[int]:
+    """The import entries that created record `entity_id` (of `entity`, or of any entity): per
+    entity the id range starting nearest at or below it, when it reaches the id (an entity's
+    ranges never overlap, so no other range can hold it)."""
+    found = []
+    for name in [entity] if entity else sorted(ENTITIES):
+        nearest = session.execute(
+            select(AuditIdRange.entry_id, AuditIdRange.last_id)
+            .where(AuditIdRange.entity == name, AuditIdRange.first_id <= entity_id)
+            .order_by(AuditIdRange.first_id.desc()).limit(1)).first()
+        if nearest is not None and nearest.last_id >= entity_id:
+            found.append(nearest.entry_id)
+    return found
 
 
 def _page(rows: list[dict[str, Any]], total: int, page: int, page_size: int) -> Page:

@@ -21,7 +21,7 @@ from core.errors import FieldError, PermissionDenied
 from core.models import ENTITIES, Company, Contact, CustomFieldDefinition, User
 from core.services import custom_fields, permissions
 from core.services.import_columns import SchemaChecker, remembered
-from core.services.schemas import Input
+from core.services.schemas import ContactIn, Input
 
 # Input-model fields that a file names differently (errors must name the file's column).
 SCHEMA_COLUMNS = {"owner_id": "owner", "company_id": "company", "contact_id": "contact_email",
@@ -93,13 +93,25 @@ class Context:
     def validate(self, line: int, schema: type[Input], values: dict[str, Any]) -> dict[str, Any] | None:
         """The services' own input model checks the row (a field at a time, each distinct value
         once: import_columns); None (and errors recorded) when it fails."""
-        checker = self._checkers.get(schema)
-        if checker is None:
-            checker = self._checkers[schema] = SchemaChecker(schema)
-        clean, problems = checker.check(values)
+        clean, problems = self.checker(schema).check(values)
         for name, message in problems:
             self.error(line, name, message)
         return clean
+
+    def checker(self, schema: type[Input]) -> SchemaChecker:
+        checker = self._checkers.get(schema)
+        if checker is None:
+            checker = self._checkers[schema] = SchemaChecker(schema)
+        return checker
+
+    def email_key(self, value: Any) -> str:
+        """The address a cell names as it is stored (ContactIn's normalized form: "Ana <ANA@x.com>"
+        is ana@x.com), to match it with other rows and stored contacts; a cell that is no address
+        only stripped and lowered (its row is refused anyway); "" for a blank cell."""
+        if value is None:
+            return ""
+        address = self.checker(ContactIn).field("email", value)
+        return address if isinstance(address, str) else str(value).strip().lower()
 
     def first_time(self, seen: dict[Any, int], key: Any, line: int, name: str, label: str) -> bool:
         """False (and an error on this line) when an earlier line of the file has the same key."""
@@ -144,13 +156,18 @@ class Context:
         self.new_companies.setdefault(key, name.strip())
         return NewCompany(key)
 
+    def contacts_named(self, rows: list[Row]) -> dict[str, dict[str, Any]]:
+        """The live contacts the rows' contact_email cells name, among those the importer may see."""
+        keys = (self.email_key(raw.get("contact_email")) for _, raw in rows)
+        return contacts_by_email(self.session, keys, self.user)
+
     def contact(self, line: int, contacts: dict[str, dict[str, Any]], email: str | None,
                 *, required: bool = False) -> dict[str, Any] | None:
         if email is None:
             if required:
                 self.error(line, "contact_email", "is required")
             return None
-        found = contacts.get(email.strip().lower())
+        found = contacts.get(self.email_key(email))
         if found is None:
             self.error(line, "contact_email", f"there is no contact with email {email}")
         return found
@@ -301,18 +318,17 @@ def fetch_in(session: Session, table: Any, column: Any, keys: Iterable[Any], *wh
     return found
 
 
-def contacts_by_email(session: Session, emails: Iterable[str | None],
+def contacts_by_email(session: Session, emails: Iterable[str],
                       reader: User | None = None) -> dict[str, dict[str, Any]]:
-    """Live contacts by email (with `reader`: only those the reader may see, so a row about a
-    contact hidden from them reads "there is no contact"). Emails are stored in lower case
-    (ContactIn lowers them), so a plain IN (...) uses the email index where lower(email) would
-    scan the table once per chunk."""
+    """Live contacts by email, given addresses as stored (Context.email_key; with `reader`: only
+    those the reader may see, so a row about a contact hidden from them reads "there is no
+    contact"). Emails are stored normalized, so a plain IN (...) uses the email index where
+    lower(email) would scan the table once per chunk."""
     table = Contact.__table__  # type: ignore[attr-defined]
-    keys = (email.strip().lower() for email in emails if email)
     found: dict[str, dict[str, Any]] = {}
     where = [table.c.deleted_at.is_(None)]
     if reader is not None:
         where.append(permissions.visible_clause(reader, Contact))
-    for row in fetch_in(session, table, table.c.email, keys, *where):
+    for row in fetch_in(session, table, table.c.email, (email for email in emails if email), *where):
         found.setdefault(row["email"], dict(row))  # the oldest contact wins, as in the services
     return found

@@ -37,10 +37,10 @@ ACTIVITY_CELLS = ("channel", "direction", "subject", "notes", "outcome")
 
 def plan_contacts(ctx: Context, rows: list[Row]) -> Plan:
     ctx.load_companies()
-    existing = contacts_by_email(ctx.session, (raw.get("email") for _, raw in rows))
+    emails = [ctx.email_key(raw.get("email")) for _, raw in rows]  # two spellings of one address match
+    existing = contacts_by_email(ctx.session, emails)
     plan, seen = Plan(), {}
-    for done, (line, raw) in enumerate(rows):
-        email = (raw.get("email") or "").strip().lower()
+    for done, ((line, raw), email) in enumerate(zip(rows, emails, strict=True)):
         if email and not ctx.first_time(seen, email, line, "email", f"email {email}"):
             continue
         current = existing.get(email) if email else None
@@ -157,7 +157,7 @@ def ensure_stages(ctx: Context, pipeline: Pipeline) -> list[Stage]:
 
 def plan_deals(ctx: Context, rows: list[Row]) -> Plan:
     ctx.load_companies()
-    contacts = contacts_by_email(ctx.session, (raw.get("contact_email") for _, raw in rows), ctx.user)
+    contacts = ctx.contacts_named(rows)
     pipelines, plan = Pipelines(ctx), Plan()
     for done, (line, raw) in enumerate(rows):
         _plan_deal(ctx, plan, line, raw, contacts, pipelines)
@@ -205,7 +205,7 @@ def deal_close(ctx: Context, line: int, stage: Stage, status: str | None, create
 
 
 def plan_activities(ctx: Context, rows: list[Row]) -> Plan:
-    contacts = contacts_by_email(ctx.session, (raw.get("contact_email") for _, raw in rows), ctx.user)
+    contacts = ctx.contacts_named(rows)
     source = ctx.source if ctx.source in ACTIVITY_SOURCES else "import"  # the column's vocabulary
     plan = Plan()
     for done, (line, raw) in enumerate(rows):

@@ -18,7 +18,6 @@ from core.services.import_checks import (
     Planned,
     Row,
     cells,
-    contacts_by_email,
     fetch_in,
     settle,
 )
@@ -34,7 +33,7 @@ def plan_orders(ctx: Context, rows: list[Row]) -> Plan:
             ctx.error(line, "order_number", "is required")
         else:
             groups.setdefault(str(raw["order_number"]).strip(), []).append((line, raw))
-    contacts = contacts_by_email(ctx.session, (raw.get("contact_email") for _, raw in rows), ctx.user)
+    contacts = ctx.contacts_named(rows)
     products = _products_by_sku(ctx, rows)
     orders = Order.__table__  # type: ignore[attr-defined]
     existing = {row["order_number"] for row in fetch_in(ctx.session, orders, orders.c.order_number, groups)}

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from core.audit_batches import batch_after
 from core.errors import ConflictError
-from core.models import ENTITIES, AuditLog, Company, Contact, DealStageHistory, OrderLine
+from core.models import ENTITIES, AuditIdRange, AuditLog, Company, Contact, DealStageHistory, OrderLine
 from core.services import permissions
 from core.services.import_checks import Context, NewCompany, Plan, Planned
 from core.services.import_columns import SchemaChecker
@@ -94,9 +94,8 @@ def write_records(ctx: Context, plan: Plan) -> None:
     table = ENTITIES[ctx.entity].__table__  # type: ignore[attr-defined]
     insert_rows(ctx, table, [planned.values for planned in plan.creates])
     update_rows(ctx, table, plan.updates)
-    entries = created_in_bulk(ctx, ctx.entity, [planned.values["id"] for planned in plan.creates])
-    entries += [updated(ctx, ctx.entity, planned) for planned in plan.updates]
-    write_audit(ctx, entries)
+    write_bulk_creation(ctx, ctx.entity, [planned.values["id"] for planned in plan.creates])
+    write_audit(ctx, [updated(ctx, ctx.entity, planned) for planned in plan.updates])
 
 
 def write_deals(ctx: Context, plan: Plan) -> None:
@@ -131,7 +130,7 @@ def create_companies(ctx: Context, plan: Plan) -> None:
             for name in ctx.new_companies.values()]
     ids = insert_rows(ctx, Company.__table__, rows, counted=False)  # type: ignore[attr-defined]
     ctx.companies.update(zip(ctx.new_companies, ids, strict=True))
-    write_audit(ctx, created_in_bulk(ctx, "companies", ids))
+    write_bulk_creation(ctx, "companies", ids)
     for planned in plan.creates + plan.updates:
         company = planned.values.get("company_id")
         if isinstance(company, NewCompany):
@@ -323,12 +322,18 @@ def created(ctx: Context, entity: str, values: dict[str, Any]) -> dict[str, Any]
     return entry(ctx, "create", entity, values["id"], None, values)
 
 
-def created_in_bulk(ctx: Context, entity: str, ids: list[int]) -> list[dict[str, Any]]:
-    """One entry for the records of `entity` this import created (none when it created none).
-    Orders keep an entry each: the order rollup reads each order's lines from it."""
+def write_bulk_creation(ctx: Context, entity: str, ids: list[int]) -> None:
+    """One entry for the records of `entity` this import created (none when it created none), and
+    its id ranges. Orders keep an entry each: the order rollup reads each order's lines from it."""
     if not ids:
-        return []
-    return [entry(ctx, "create", entity, None, None, batch_after(ctx.file_name, ids))]
+        return
+    after = batch_after(ctx.file_name, ids)
+    bulk = {"at": ctx.now, "user_id": ctx.user.id, "source": ctx.source, "action": "create",
+            "entity": entity, "entity_id": None, "before": None, "after": after}
+    [entry_id] = insert_rows(ctx, AuditLog.__table__, [bulk], counted=False)  # type: ignore[attr-defined]
+    insert_plain(ctx.session, AuditIdRange.__table__,  # type: ignore[attr-defined]
+                 [{"entity": entity, "first_id": first, "last_id": last, "entry_id": entry_id}
+                  for first, last in after["ids"]])
 
 
 def updated(ctx: Context, entity: str, planned: Planned) -> dict[str, Any]:

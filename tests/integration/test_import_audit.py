@@ -124,6 +124,44 @@ def test_the_entry_names_exactly_the_new_rows(session: Session, admin, tmp_path:
     assert [None if pd.isna(name) else name for name in listing["file"]] == ["people.csv", None]
 
 
+def _creators(session: Session) -> dict[tuple[str, int], tuple[int, str]]:
+    """(entity, id) -> (entry id, file) of every record an import created, read from the entries'
+    own JSON with plain SQL."""
+    entries = session.execute(text(
+        "SELECT id, entity, \"after\" FROM audit_log WHERE entity_id IS NULL AND action = 'create'")).all()
+    return {(entity, record): (entry_id, plain(after)["file"])
+            for entry_id, entity, after in entries
+            for first, last in plain(after)["ids"] for record in range(first, last + 1)}
+
+
+def test_each_record_finds_the_import_that_created_it_among_many(session: Session, admin,
+                                                                  tmp_path: Path) -> None:
+    """Imports with records made in the app between them: every record's history shows its own
+    creation (the right file, or the app's entry), found through the kept id ranges."""
+    import_file(session=session, user=admin, entity="contacts", path=write(tmp_path, "a.csv", CONTACTS_CSV))
+    by_hand = SERVICES["contacts"].create(session=session, user=admin, data={"first_name": "Hand"}).id
+    import_file(session=session, user=admin, entity="contacts", path=write(
+        tmp_path, "b.csv", "email,first_name,company\nd@example.com,Di,Gamma\ne@example.com,Ed,\n"))
+    import_file(session=session, user=admin, entity="contacts", path=write(
+        tmp_path, "c.csv", "email,first_name,city\nana@example.com,Ana,Lecco\nf@example.com,Fa,\n"))
+    creators = _creators(session)
+    ranges = session.execute(text("SELECT entity, first_id, last_id, entry_id FROM audit_id_ranges")).all()
+    assert {(entity, record): entry_id for entity, first, last, entry_id in ranges
+            for record in range(first, last + 1)} == {key: entry for key, (entry, _) in creators.items()}
+
+    for table in ("contacts", "companies"):
+        for record in session.execute(text(f"SELECT id FROM {table}")).scalars():
+            created = audit_page(session, admin, entity=table, entity_id=record).frame
+            created = created[created["action"] == "create"]
+            assert len(created) == 1, (table, record)
+            if (table, record) in creators:
+                assert created.iloc[0]["file"] == creators[table, record][1]
+            else:
+                assert (table, record) == ("contacts", by_hand) and pd.isna(created.iloc[0]["file"])
+    files = {file for _, file in creators.values()}
+    assert files == {"a.csv", "b.csv", "c.csv"} and len(creators) == 2 + 3 + 1 + 2 + 1  # companies too
+
+
 def _never_rebuilt(connection: Connection) -> None:
     raise AssertionError("an import made a summary rebuild everything")
 

@@ -277,16 +277,16 @@ def test_a_large_import_into_a_small_table_keeps_every_index(session: Session, a
     assert len(before) >= 10
     path = write(tmp_path, csv_text(generated_rows(400)))
 
-    real_write_audit = import_writes.write_audit
+    real_write_creation = import_writes.write_bulk_creation
 
-    def fail(ctx: object, entries: list[dict[str, object]]) -> None:  # after the contacts are in
-        if entries and entries[0]["entity"] == "contacts":
+    def fail(ctx: object, entity: str, ids: list[int]) -> None:  # after the contacts are in
+        if entity == "contacts":
             assert len(index_definitions(session)) < len(before)  # dropped meanwhile
             raise RuntimeError("disk full")
-        real_write_audit(ctx, entries)
+        real_write_creation(ctx, entity, ids)
 
     with monkeypatch.context() as patch:  # a failure once the rows are in: all of it rolls back
-        patch.setattr(import_writes, "write_audit", fail)
+        patch.setattr(import_writes, "write_bulk_creation", fail)
         with pytest.raises(RuntimeError):
             import_file(session=session, user=admin, entity="contacts", path=path)
     assert index_definitions(session) == before

@@ -123,6 +123,28 @@ def test_same_email_twice_in_a_file_is_refused_on_the_second_line(session: Sessi
     assert "line 2" in str(caught.value)
 
 
+def test_an_address_written_with_a_display_name_is_the_same_address(session: Session, admin,
+                                                                     tmp_path: Path) -> None:
+    """"Ana Rossi <ANA@example.com>" is stored as ana@example.com: it matches the contact already
+    there and the same address on another line, as a plain spelling does (it used to make a
+    second contact with the same address)."""
+    contacts.create(session=session, user=admin, data={"first_name": "Ana", "email": "ana@example.com"})
+    update = write(tmp_path, "named.csv", 'email,first_name,city\n"Ana Rossi <ANA@example.com>",Ana,Lecco\n')
+    assert import_file(session=session, user=admin, entity="contacts", path=update).updated == 1
+    assert session.execute(text("SELECT count(*), max(city) FROM contacts")).one() == (1, "Lecco")
+
+    twice = write(tmp_path, "twice.csv",
+                  'email,first_name\n"Bo <bo@example.com>",Bo\nBO@example.com,Bo again\n')
+    with pytest.raises(ImportRejected) as caught:
+        import_file(session=session, user=admin, entity="contacts", path=twice)
+    assert rejected_lines(caught.value) == {3: {"email"}} and "line 2" in str(caught.value)
+
+    deal = write(tmp_path, "deal.csv", 'title,contact_email,amount\nBig,"A. Rossi <Ana@Example.com>",100\n')
+    assert import_file(session=session, user=admin, entity="deals", path=deal).created == 1
+    linked = session.execute(text("SELECT c.email FROM deals d JOIN contacts c ON c.id = d.contact_id"))
+    assert linked.scalar() == "ana@example.com"
+
+
 def test_bad_rows_are_all_listed_and_nothing_is_written(session: Session, admin, staff,
                                                         tmp_path: Path) -> None:
     contacts.create(session=session, user=admin, data={"first_name": "Old", "email": "old@example.com"})

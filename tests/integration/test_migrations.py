@@ -37,3 +37,30 @@ def test_processes_starting_together_on_postgresql_migrate_one_after_the_other()
         finally:
             for engine in engines:
                 engine.dispose()
+
+
+def test_0018_keeps_the_id_ranges_of_the_imports_made_before_it(tmp_path) -> None:
+    """A database upgraded from 0017 gets the ranges of its existing bulk creation entries, so
+    the histories of records imported before the upgrade still find their import."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from core.migrate import alembic_config
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0017")
+        connection.execute(text(
+            "INSERT INTO audit_log (id, at, source, action, entity, entity_id, \"after\") VALUES "
+            "(7, '2026-01-01 10:00:00', 'import', 'create', 'contacts', NULL, "
+            "'{\"file\": \"a.csv\", \"records\": 5, \"ids\": [[1, 3], [6, 7]]}'), "
+            "(8, '2026-01-02 10:00:00', 'import', 'create', 'companies', NULL, "
+            "'{\"file\": \"a.csv\", \"records\": 1, \"ids\": [[4, 4]]}'), "
+            "(9, '2026-01-03 10:00:00', 'app', 'create', 'contacts', 4, '{\"first_name\": \"Hand\"}')"))
+    upgrade(engine)
+    with engine.connect() as connection:
+        assert sorted(connection.execute(text("SELECT * FROM audit_id_ranges")).all()) == [
+            ("companies", 4, 4, 8), ("contacts", 1, 3, 7), ("contacts", 6, 7, 7)]
+    engine.dispose()

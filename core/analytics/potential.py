@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import json
 import math
-import zlib
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from itertools import pairwise
@@ -150,16 +149,21 @@ def fitted_model(session: Session, horizon_days: int = HORIZON_DAYS) -> Potentia
 
 
 def kept_model(session: Session, horizon_days: int = HORIZON_DAYS) -> PotentialModel | None:
-    """The model kept in potential_models for `horizon_days`, None when none was ever fitted (one
-    row read by its key; its JSON is parsed once per process and fit)."""
+    """The model kept in potential_models for `horizon_days`, None when none was ever fitted. The
+    row's data key and fit time name the fit: its JSON is read and parsed once per process and fit."""
     row = session.connection().execute(text(
-        "SELECT data_key, params FROM potential_models WHERE horizon_days = :horizon"),
+        "SELECT data_key, fitted_at FROM potential_models WHERE horizon_days = :horizon"),
         {"horizon": horizon_days}).first()
     if row is None:
         return None
-    key, params = str(row[0]), str(row[1])
-    return cached("potential-kept-model", key, SYSTEM_SCOPE, (horizon_days, zlib.crc32(params.encode())),
-                  lambda: _from_json(horizon_days, key, params))
+
+    def parse() -> PotentialModel:  # the row as it is now (a refit may have replaced it meanwhile)
+        key, params = session.connection().execute(text(
+            "SELECT data_key, params FROM potential_models WHERE horizon_days = :horizon"),
+            {"horizon": horizon_days}).one()
+        return _from_json(horizon_days, str(key), str(params))
+
+    return cached("potential-kept-model", str(row[0]), SYSTEM_SCOPE, (horizon_days, str(row[1])), parse)
 
 
 def refit_stale(session: Session) -> dict[int, PotentialModel | None]:

@@ -113,7 +113,7 @@ def _read_csv(data: bytes) -> pd.DataFrame:
     # Text only, nothing guessed (no NaN, no numbers), blank lines kept so line numbers stay true.
     frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=object, keep_default_na=False,
                         na_filter=False, skip_blank_lines=False, quoting=csv.QUOTE_MINIMAL)
-    return _tidy(frame)
+    return _tidy(frame, _text_cells)
 
 
 def _read_xlsx(data: bytes) -> pd.DataFrame:
@@ -150,14 +150,28 @@ def _cell_text(cell: Any) -> str | None:
 TIDY = "crm_import_tidy"
 
 
-def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+def _tidy(frame: pd.DataFrame, tidy_column: Callable[[list[Any]], list[Any]] | None = None) -> pd.DataFrame:
     frame.columns = [str(column).strip() for column in frame.columns]
+    tidy_column = tidy_column or _cells
     for position in range(frame.shape[1]):
         column = frame.iloc[:, position].tolist()
-        frame.isetitem(position, pd.Series([_cell(value) for value in column], dtype=object,
-                                           index=frame.index))
+        frame.isetitem(position, pd.Series(tidy_column(column), dtype=object, index=frame.index))
     frame.attrs[TIDY] = True
     return frame
+
+
+def _cells(column: list[Any]) -> list[Any]:
+    return [_cell(value) for value in column]
+
+
+def _text_cells(column: list[Any]) -> list[Any]:
+    """_cell for a CSV column, whose cells are text: the same result without a call per cell (1.3
+    million cells in a file of 100,000 contacts); any other cell goes to _cell."""
+    try:
+        return [(cell if cell[0] != "'" else unquote_formula(cell) or None) if (cell := value.strip())
+                else None for value in column]
+    except (AttributeError, TypeError):  # not text after all
+        return _cells(column)
 
 
 def _cell(value: Any) -> Any:

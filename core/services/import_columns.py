@@ -62,7 +62,7 @@ class SchemaChecker:
                 self._fresh.append((name, default_maker(info)))
 
     def check(self, values: dict[str, Any]) -> tuple[dict[str, Any] | None, Problems]:
-        if not self.per_field or not values.keys() <= self.fields.keys():  # extra keys: pydantic words it
+        if not self.per_field:
             return self._whole(values)
         clean = self._template.copy()
         for name, make in self._fresh:
@@ -71,14 +71,18 @@ class SchemaChecker:
         memos = self._memo
         for name, value in values.items():  # self.field, inlined: it runs for every cell of the file
             try:
-                verdict = memos[name][value if value.__class__ is str else (value.__class__, value)]
+                memo = memos[name]
+            except KeyError:  # a key the model does not have: pydantic words the error
+                return self._whole(values)
+            try:
+                verdict = memo[value if value.__class__ is str else (value.__class__, value)]
             except (KeyError, TypeError):
                 verdict = self.field(name, value)
             if verdict.__class__ is Refused:
                 refused = True
             else:
                 clean[name] = verdict
-        if refused or not self._required <= values.keys():
+        if refused or any(name not in values for name in self._required):
             return None, self._problems(values)
         return clean, []
 

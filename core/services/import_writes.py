@@ -28,7 +28,7 @@ from core.services.schemas import CompanyIn
 
 CHUNK = 5000  # rows per executemany: progress moves, and memory stays flat
 ANALYZE_AFTER = 5000  # new rows after which PostgreSQL's statistics are refreshed
-REBUILD_INDEXES_AFTER = 20_000  # new rows from which SQLite's indexes may be built after the insert
+REBUILD_INDEXES_AFTER = 20_000  # new rows from which indexes may be built after the insert
 
 
 SQLITE_IMPORT_CACHE_KIB = 128 * 1024  # page cache while an import writes (SQLite's default: 2 MiB)
@@ -66,27 +66,47 @@ def larger_sqlite_cache(session: Session) -> Iterator[None]:
 
 @contextmanager
 def indexes_built_after(session: Session, table: Any, new_rows: int) -> Iterator[None]:
-    """On SQLite, when the file brings at least as many rows as the table holds, its plain (not
-    unique) indexes are dropped and built again once the rows are in: sorting 100,000 keys into
-    a fresh index costs less than 100,000 inserts into each of ten (measured here: contacts
-    3.2 s -> 1.9 s into an empty table). Into a large table rebuilding would read every row it
-    already holds, so the indexes are kept. The drop is part of the import's transaction: a
-    failed or killed import rolls it back with everything else."""
-    if session.connection().dialect.name != "sqlite" or new_rows < REBUILD_INDEXES_AFTER:
+    """When a large file goes into a table that holds fewer rows than it brings (SQLite) or none
+    at all (PostgreSQL), the table's plain (not unique) indexes are dropped and built again once
+    the rows are in: sorting 100,000 keys into a fresh index costs less than 100,000 inserts into
+    each of 13 (measured here, 100,000 contacts into an empty table: SQLite 3.2 s -> 1.9 s,
+    PostgreSQL 8.8 s -> 6.7 s for the whole import). Into a larger table rebuilding would read every
+    row it holds, so the indexes are kept. On PostgreSQL DROP INDEX also keeps every reader of the
+    table waiting until the import commits, which harms no one only while the table is empty. The
+    drop is part of the import's transaction: a failed or killed import rolls it back."""
+    dialect = session.connection().dialect.name
+    if new_rows < REBUILD_INDEXES_AFTER or not _may_rebuild(session, table, dialect, new_rows):
         yield
         return
-    held = session.execute(select(func.max(table.c.id))).scalar() or 0  # ids only grow: an upper bound
-    if held > new_rows:
-        yield
-        return
-    indexes = session.execute(text(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :table "
-        "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'"), {"table": table.name}).all()
+    indexes = _plain_indexes(session, table, dialect)
     for name, _sql in indexes:
         session.execute(text(f'DROP INDEX "{name}"'))
     yield
     for _name, sql in indexes:
         session.execute(text(sql))
+
+
+def _may_rebuild(session: Session, table: Any, dialect: str, new_rows: int) -> bool:
+    if dialect == "sqlite":
+        held = session.execute(select(func.max(table.c.id))).scalar() or 0  # ids only grow: an upper bound
+        return held <= new_rows
+    if dialect == "postgresql":
+        return session.execute(select(table.c.id).limit(1)).first() is None
+    return False
+
+
+def _plain_indexes(session: Session, table: Any, dialect: str) -> list[tuple[str, str]]:
+    """(name, CREATE INDEX statement) of the table's indexes that enforce nothing."""
+    if dialect == "sqlite":
+        query = ("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :table "
+                 "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'")
+    else:
+        query = ("SELECT i.indexname, i.indexdef FROM pg_indexes i "
+                 "JOIN pg_class c ON c.relname = i.indexname AND c.relnamespace = "
+                 "(SELECT oid FROM pg_namespace WHERE nspname = i.schemaname) "
+                 "JOIN pg_index x ON x.indexrelid = c.oid "
+                 "WHERE i.schemaname = current_schema() AND i.tablename = :table AND NOT x.indisunique")
+    return [(str(name), str(sql)) for name, sql in session.execute(text(query), {"table": table.name})]
 
 
 def write_records(ctx: Context, plan: Plan) -> None:

@@ -73,7 +73,9 @@ def run(scale_name: str, url: str | None = None, only: Sequence[str] = (),
                     log(f"  {json.dumps(asdict(result), ensure_ascii=False, default=str)}")
     finally:
         engine.dispose()
-    report.machine["load_average_after"] = machine("sqlite://").get("load_average")
+    after = machine("sqlite://")
+    report.machine["load_average_after"] = after.get("load_average")
+    report.machine["cpu_check_ms_after"] = after.get("cpu_check_ms")
     report.seconds = time.perf_counter() - began
     return report
 
@@ -140,8 +142,9 @@ def describe(report: Report) -> str:
         versions += f", PostgreSQL {m['postgresql']}"
     return (f"Scale **{report.scale}** on `{report.database}` ({data or 'reused database'}). "
             f"Machine: {m.get('cores')} cores, {m.get('ram_gb')} GB RAM, {versions}; load average "
-            f"{m.get('load_average')} before, {m.get('load_average_after')} after. "
-            f"Run took {report.seconds:,.0f} s.")
+            f"{m.get('load_average')} before, {m.get('load_average_after')} after; a fixed Python loop "
+            f"took {m.get('cpu_check_ms')} ms before and {m.get('cpu_check_ms_after')} ms after (the "
+            f"machine's speed: compare runs whose loop times agree). Run took {report.seconds:,.0f} s.")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -10,6 +10,7 @@ import zipfile
 from datetime import timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
@@ -36,6 +37,7 @@ from core.models import (
     Segment,
     User,
 )
+from core.services.imports import import_rows
 
 
 def fill_every_table(engine: Engine) -> None:
@@ -72,6 +74,9 @@ def fill_every_table(engine: Engine) -> None:
         session.add_all([Order(order_number=f"FOLLOW-UP-{n}", contact_id=sent.contact_id, owner_id=owner,
                                ordered_at=week_later) for n, owner in enumerate(owners)])
         session.commit()
+        # A file import: its records share one audit entry, whose id ranges have a table of their own.
+        frame = pd.DataFrame({"sku": ["IMP-1"], "name": ["Imported thing"], "price": ["9.5"]})
+        import_rows(session=session, user=user, entity="products", frame=frame, file_name="products.csv")
         # The analytics' summary tables (and their state) are built on first read: build them now,
         # and fit the sales-potential model (kept in its table).
         for summary in summaries.registered().values():

@@ -189,8 +189,10 @@ def assign_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list
         ids = list(session.scalars(select(sequence).select_from(func.generate_series(1, len(rows)))))
     elif dialect == "sqlite":
         # SQLite numbers the first row; this transaction then holds the database's write lock
-        # until it commits, so the numbers after it are free.
-        first = session.execute(insert(table).values(rows[0]).returning(table.c.id)).scalar_one()
+        # until it commits, so the numbers after it are free. The row goes in as the others do
+        # (insert_plain: an audit value serialized already is not serialized again).
+        insert_plain(session, table, rows[:1])
+        first = session.connection().exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
         ids, pending = list(range(first, first + len(rows))), rows[1:]
     else:
         query = insert(table).returning(table.c.id, sort_by_parameter_order=True)
@@ -348,8 +350,7 @@ def write_bulk_creation(ctx: Context, entity: str, ids: list[int]) -> None:
     if not ids:
         return
     after = batch_after(ctx.file_name, ids)
-    bulk = {"at": ctx.now, "user_id": ctx.user.id, "source": ctx.source, "action": "create",
-            "entity": entity, "entity_id": None, "before": None, "after": after}
+    bulk = entry(ctx, "create", entity, None, None, after)
     [entry_id] = insert_rows(ctx, AuditLog.__table__, [bulk], counted=False)  # type: ignore[attr-defined]
     insert_plain(ctx.session, AuditIdRange.__table__,  # type: ignore[attr-defined]
                  [{"entity": entity, "first_id": first, "last_id": last, "entry_id": entry_id}

@@ -209,7 +209,10 @@ def rfm_values(session: Session, user: User, as_of: date) -> dict[str, np.ndarra
     """contact_id, last_day, orders and revenue of each customer (see `_customers_cte`, by order
     owner), as arrays in no particular order: the four numbers RFM ranks, without a sort in SQL,
     read as columns (`columns.fetch_columns`: packed by the server on PostgreSQL)."""
-    return _customer_columns(session, user, as_of, RFM_TYPES)
+    refresh(session)
+    return fetch_columns(session.connection(), f"WITH {_customers_cte(session, user, 'order')} "
+                                               f"SELECT {', '.join(RFM_TYPES)} FROM customers",
+                         {"as_of": day_number(as_of)}, RFM_TYPES)
 
 
 def churn(session: Session, user: User, as_of: date, shown: int, *, gap_multiple: float = 2.0,
@@ -254,14 +257,6 @@ def _churn(session: Session, user: User, as_of: date, shown: int, gap_multiple: 
     top = top.astype({"usual_gap_days": "float64", "own_gap": "float64", "revenue": "float64",
                       "revenue_at_stake": "float64"})
     return int(totals[0]), float(totals[1] or 0.0), top
-
-
-def _customer_columns(session: Session, user: User, as_of: date,
-                      types: dict[str, str]) -> dict[str, np.ndarray]:
-    refresh(session)
-    return fetch_columns(session.connection(), f"WITH {_customers_cte(session, user, 'order')} "
-                                               f"SELECT {', '.join(types)} FROM customers",
-                         {"as_of": day_number(as_of)}, types)
 
 
 def order_counts(session: Session, user: User) -> tuple[int, int]:
